@@ -1,0 +1,112 @@
+"""The kinds of check an exercise declares. Each factory returns a :class:`Check` whose ``run``
+raises on failure; all of them judge calls through :func:`grader.judge.judge_call`, so no
+comparison is written twice.
+
+A task usually takes :func:`standard` (values in float32, float64 kept, non-contiguous inputs,
+inputs left alone) plus what is particular to it (:func:`raises_like_torch`, :func:`loop_free`,
+custom checks declared in its catalog file).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from hypothesis import given, seed
+
+from grader.context import Context
+from grader.exercise import Call, Check, Task
+from grader.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden
+from grader.outcome import CheckFailed, Failure
+
+
+def run_property(task: Task, ctx: Context, judge: Callable[[Call], object]) -> None:
+    """Apply ``judge`` to the task's pinned examples, then to the calls hypothesis draws (which
+    shrinks any failure to the smallest input that shows it)."""
+    for example in task.examples:
+        judge(example)
+    if task.calls is None:
+        return
+
+    @ctx.settings.hypothesis
+    @given(task.calls())
+    def prop(call: Call) -> None:
+        judge(call)
+
+    if ctx.settings.seed is not None:
+        prop = seed(ctx.settings.seed)(prop)
+    prop()
+
+
+def property_check(name: str, description: str, points: float, variant: Variant) -> Check:
+    """A check that every drawn call, prepared as ``variant`` says, gives the reference's result."""
+
+    def run(task: Task, ctx: Context) -> None:
+        run_property(task, ctx, lambda call: judge_call(task, ctx, call, variant))
+
+    return Check(name, description, points, run)
+
+
+def matches_torch(points: float = 2) -> Check:
+    return property_check("matches_torch", "exact shape, then values, against torch (float32 inputs)", points,
+                          Variant(torch.float32))
+
+
+def keeps_float64(points: float = 1) -> Check:
+    return property_check("keeps_float64", "float64 inputs give a float64 result, accurate to float64",
+                          points, Variant(torch.float64))
+
+
+def noncontiguous_inputs(points: float = 1) -> Check:
+    return property_check("noncontiguous_inputs", "works on non-contiguous input views (transposed, strided)",
+                          points, Variant(torch.float32, layout="noncontiguous"))
+
+
+def inputs_unmodified(points: float = 1) -> Check:
+    return property_check("inputs_unmodified", "leaves its input tensors unchanged", points,
+                          Variant(torch.float32, judge_values=False, judge_inputs=True))
+
+
+def standard(points: float = 2, extra_points: float = 1) -> tuple[Check, ...]:
+    """The checks every tensor-in, tensor-out function gets."""
+    return (matches_torch(points), keeps_float64(extra_points), noncontiguous_inputs(extra_points),
+            inputs_unmodified(extra_points))
+
+
+def raises_like_torch(points: float = 1) -> Check:
+    """Each of the task's error cases must raise the exception torch raises on it."""
+
+    def run(task: Task, ctx: Context) -> None:
+        for case in task.error_cases:
+            try:
+                reference_result(task, case.call)
+            except Exception as exc:
+                expected = type(exc)
+            else:
+                raise AssertionError(f"error case {case.why!r} of {task.name}: the reference raised nothing")
+            args, kwargs = prepare(case.call, Variant(torch.float32), ctx.settings.device)
+            outcome = ctx.call(task, args, kwargs)
+            refuse_forbidden(outcome, task, case.call)
+            if outcome.raised is None:
+                raise CheckFailed(Failure("failed", f"{task.name} accepted an invalid input ({case.why}); "
+                                          f"torch raises {expected.__name__}", call=case.call, got=outcome.value))
+            if outcome.raised_type is None or not issubclass(outcome.raised_type, expected):
+                raise CheckFailed(Failure("failed", f"{task.name} raised {outcome.raised[0]} for {case.why}; "
+                                          f"torch raises {expected.__name__}", call=case.call))
+
+    return Check("raises_like_torch", "invalid arguments raise the error torch raises", points, run)
+
+
+def loop_free(small: Call, large: Call, points: float = 1) -> Check:
+    """The call dispatches as many torch operations on ``large`` as on ``small``: no Python loop
+    over pixels or channels."""
+
+    def run(task: Task, ctx: Context) -> None:
+        counts = [judge_call(task, ctx, call, Variant(torch.float32)).op_count for call in (small, large)]
+        if counts[1] > counts[0]:
+            raise CheckFailed(Failure("failed", f"{task.name} ran {counts[0]} torch operations on the small "
+                                      f"input and {counts[1]} on the larger one: it loops in Python",
+                                      call=large, hint="express it as one matrix product (matmul or einsum) "
+                                      "after reshaping; no loop over pixels or channels"))
+
+    return Check("loop_free", "one vectorised computation, no Python loop over pixels or channels", points, run)

@@ -1,0 +1,143 @@
+"""Comparing a student's result with the reference's, structure first.
+
+The order is fixed: the type, then the exact shape (never broadcast), then dtype and device,
+then values. The first difference found is returned as a :class:`Mismatch`; None means equal
+within tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from grader.exercise import Tolerance
+
+
+@dataclass
+class Mismatch:
+    """The first way a result differs from the expected one."""
+
+    kind: str  # "type", "length", "shape", "dtype", "device", "nan", "values", "number"
+    headline: str
+    where: str = "result"  # "result", "result[1]"...
+    details: list[str] = field(default_factory=list)
+    index: tuple[int, ...] | None = None  # the worst entry, for values
+    expected: Any = None  # the part that differs
+    got: Any = None
+
+
+def describe_type(value: Any) -> str:
+    """``torch.Tensor``, ``numpy.ndarray``, ``MyTensor (a torch.Tensor subclass)``, ``list``..."""
+    kind = type(value)
+    if isinstance(value, torch.Tensor) and kind is not torch.Tensor:
+        return f"{kind.__qualname__} (a torch.Tensor subclass)"
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module.split('.')[0]}.{kind.__qualname__}"
+
+
+def close_mask(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(bad, excess): which entries are out of tolerance, and by how much (for the worst one).
+
+    Both tensors are float64 on the CPU. NaN in one and not the other is bad; NaN in both is not.
+    """
+    scale = max(1.0, float(expected.abs().nan_to_num(0.0, 0.0, 0.0).max()) if expected.numel() else 1.0)
+    allowed = atol * scale + rtol * expected.abs()
+    diff = (got - expected).abs()
+    both_nan = expected.isnan() & got.isnan()
+    same_inf = torch.isinf(expected) & (expected == got)
+    bad = ~((diff <= allowed) | both_nan | same_inf)
+    excess = torch.where(bad, (diff - allowed).nan_to_num(math.inf, math.inf), torch.zeros_like(diff))
+    return bad, excess
+
+
+def compare(expected: Any, got: Any, *, dtype: torch.dtype, device: torch.device,
+            tolerance: Tolerance, where: str = "result") -> Mismatch | None:
+    """The first difference between ``got`` and ``expected`` (the float64 CPU reference).
+
+    Floating tensors must come back as a plain ``torch.Tensor`` of ``dtype`` on ``device``.
+    """
+    if isinstance(expected, torch.Tensor):
+        return _compare_tensor(expected, got, dtype=dtype, device=device, tolerance=tolerance, where=where)
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            return Mismatch("type", f"{where} should be a tuple of {len(expected)}, got {describe_type(got)}",
+                            where, expected=expected, got=got)
+        if len(got) != len(expected):
+            return Mismatch("length", f"{where} should have {len(expected)} items, got {len(got)}",
+                            where, expected=expected, got=got)
+        for i, (e, g) in enumerate(zip(expected, got)):
+            found = compare(e, g, dtype=dtype, device=device, tolerance=tolerance, where=f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(expected, bool) or expected is None:
+        if got is not expected:
+            return Mismatch("number", f"{where} should be {expected!r}, got {got!r}", where, expected=expected, got=got)
+        return None
+    if isinstance(expected, numbers.Integral):
+        return _compare_int(int(expected), got, where)
+    if isinstance(expected, numbers.Real):
+        return _compare_float(float(expected), got, tolerance, where)
+    raise TypeError(f"cannot compare a reference of type {type(expected).__name__}")
+
+
+def _compare_int(expected: int, got: Any, where: str) -> Mismatch | None:
+    if isinstance(got, bool) or not isinstance(got, numbers.Number):
+        return Mismatch("type", f"{where} should be an int, got {describe_type(got)} {got!r}", where,
+                        expected=expected, got=got)
+    if not isinstance(got, numbers.Integral):
+        detail = ["sizes are whole numbers: use // (floor division), not /"] if isinstance(got, float) else []
+        if isinstance(got, float) and got == expected:
+            return Mismatch("type", f"{where} is {got!r}, a float; expected the int {expected}", where, detail,
+                            expected=expected, got=got)
+        return Mismatch("number", f"{where} should be {expected}, got {got!r}", where, detail,
+                        expected=expected, got=got)
+    if int(got) != expected:
+        return Mismatch("number", f"{where} should be {expected}, got {int(got)}", where, expected=expected, got=got)
+    return None
+
+
+def _compare_float(expected: float, got: Any, tolerance: Tolerance, where: str) -> Mismatch | None:
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        return Mismatch("type", f"{where} should be a number, got {describe_type(got)}", where,
+                        expected=expected, got=got)
+    rtol, atol = tolerance.float64
+    if not math.isclose(float(got), expected, rel_tol=max(rtol, 1e-9), abs_tol=max(atol, 1e-9)):
+        return Mismatch("number", f"{where} should be {expected!r}, got {got!r}", where, expected=expected, got=got)
+    return None
+
+
+def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype, device: torch.device,
+                    tolerance: Tolerance, where: str) -> Mismatch | None:
+    if type(got) is not torch.Tensor:
+        return Mismatch("type", f"{where} should be a torch.Tensor, got {describe_type(got)}", where,
+                        expected=expected, got=got)
+    if tuple(got.shape) != tuple(expected.shape):
+        return Mismatch("shape", f"{where} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
+                        where, expected=expected, got=got)
+    if expected.is_floating_point() and got.dtype != dtype:
+        return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype} (the input's dtype)", where,
+                        expected=expected, got=got)
+    if got.device.type != device.type:
+        return Mismatch("device", f"{where} is on {got.device}, expected {device} (the input's device)", where,
+                        expected=expected, got=got)
+    if got.is_complex() or got.dtype == torch.bool:
+        return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype}", where, expected=expected, got=got)
+    got64 = got.detach().to("cpu", torch.float64)
+    exp64 = expected.detach().to("cpu", torch.float64)
+    rtol, atol = tolerance.for_dtype(dtype if expected.is_floating_point() else torch.float64)
+    bad, excess = close_mask(exp64, got64, rtol, atol)
+    if not bad.any():
+        return None
+    flat = int(excess.flatten().argmax())
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), exp64.shape)) if exp64.dim() else ()
+    e, g = float(exp64[index]), float(got64[index])
+    kind = "nan" if math.isnan(g) and not math.isnan(e) else "values"
+    headline = (f"{where} has NaN at {list(index)} where {e:g} was expected" if kind == "nan" else
+                f"{where} differs at {int(bad.sum())} of {bad.numel()} entries; "
+                f"worst at {list(index)}: expected {e:g}, got {g:g}")
+    return Mismatch(kind, headline, where, index=index, expected=expected, got=got)

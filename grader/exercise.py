@@ -1,0 +1,148 @@
+"""The record types of the registry: an exercise file, its tasks, their checks.
+
+In the spirit of PyTorch's OpInfo, every exercise is a frozen, validated record that points at
+module-level functions (strategies of inputs, references, checks) rather than holding logic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import torch
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from grader.context import Context
+
+STATUSES = ("passed", "failed", "error", "timeout", "forbidden", "crashed", "not_submitted")
+"""Every status a check can end in (the batch grader's JSON uses the same words)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One invocation of a student's function: its arguments, as the judge holds them.
+
+    Tensors here are float64 CPU master copies; a check converts them to the dtype, device and
+    memory layout it tests before they reach the student, and hands the master copies to the
+    reference.
+    """
+
+    args: tuple = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""  # a name for a pinned example ("the notes' example"), empty for drawn ones
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Closeness demanded of floating results, per dtype: |got - expected| <= atol*scale + rtol*|expected|.
+
+    ``scale`` is the largest magnitude in the expected result (at least 1), so that sums of many
+    terms are not judged more strictly than their size allows.
+    """
+
+    float32: tuple[float, float] = (1e-4, 1e-4)  # (rtol, atol)
+    float64: tuple[float, float] = (1e-9, 1e-9)
+
+    def for_dtype(self, dtype: torch.dtype) -> tuple[float, float]:
+        return self.float64 if dtype == torch.float64 else self.float32
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """An invalid input and why it is invalid; the student must raise what torch raises on it.
+
+    The expected exception type is not written here: it is found by running the reference, so
+    it is torch's by construction.
+    """
+
+    call: Call
+    why: str  # e.g. 'padding="same" with stride 2'
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check of a task: one pytest test, one line of the results, some points.
+
+    ``run`` raises :class:`grader.outcome.CheckFailed` (or an :class:`grader.outcome.Abort`) on
+    failure and returns normally on success.
+    """
+
+    name: str  # identifier, unique within the task: "matches_torch"
+    description: str  # what it verifies, in words a student reads
+    points: float
+    run: Callable[[Task, Context], None]
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"check name {self.name!r} must be a lower-case identifier")
+        if self.points < 0:
+            raise ValueError(f"check {self.name}: negative points")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One name of the contract (a function or a class) and everything needed to grade it."""
+
+    name: str  # the contract's name: "cust_conv2d"
+    summary: str  # one line: what the student implements
+    checks: tuple[Check, ...]  # in order; a structural failure stops the rest
+    calls: Callable[[], SearchStrategy[Call]] | None = None  # valid inputs, drawn by hypothesis
+    reference: Callable[..., Any] | None = None  # same signature as the student's, float64 CPU
+    forbidden: str | None = "by_hand"  # a grader.guard policy refused while it runs (None: none)
+    examples: tuple[Call, ...] = ()  # pinned calls tried before any drawn one
+    error_cases: tuple[ErrorCase, ...] = ()
+    tolerance: Tolerance = Tolerance()
+    hint: str = ""  # shown under any failure of this task
+    output_dtype_follows_input: bool = True  # float results take the input's floating dtype
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"task name {self.name!r} is not a Python identifier")
+        names = [c.name for c in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"task {self.name}: duplicate check names {names}")
+        if not self.checks:
+            raise ValueError(f"task {self.name}: no checks")
+        from grader.guard import POLICIES
+
+        if self.forbidden is not None and self.forbidden not in POLICIES:
+            raise ValueError(f"task {self.name}: unknown guard policy {self.forbidden!r}")
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One file of the contract (``ex03_padding_stride.py``) and its tasks."""
+
+    module: str  # "ex03_padding_stride": the file's name without .py
+    title: str  # "Padding and stride"
+    tasks: tuple[Task, ...]
+    notes: str = ""  # a short explanation for students (Markdown, LaTeX allowed)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"ex\d\d_[a-z0-9_]+", self.module):
+            raise ValueError(f"exercise module {self.module!r} must look like ex03_padding_stride")
+        names = [t.name for t in self.tasks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.module}: duplicate task names {names}")
+
+    @property
+    def marker(self) -> str:
+        """The pytest marker selecting this exercise: ``ex03``."""
+        return self.module[:4]
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.tasks)
+
+    def task(self, name: str) -> Task:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(f"{self.module} has no task {name!r}")

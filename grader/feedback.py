@@ -1,0 +1,114 @@
+"""The only place that turns verdicts into words: what failed, on which (small) input, what was
+expected and what came back, with wrong entries marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from grader.compare import close_mask, describe_type
+from grader.exercise import Call, Check, Task
+from grader.outcome import Failure
+
+MAX_PRINTED = 64  # tensors with more entries are summarised, not printed
+INDENT = "    "
+
+
+def summary(t: torch.Tensor) -> str:
+    """``Tensor[shape=(2, 3, 5, 5), float32]`` (device added when not the CPU)."""
+    dev = "" if t.device.type == "cpu" else f", {t.device}"
+    return f"Tensor[shape={tuple(t.shape)}, {str(t.dtype).removeprefix('torch.')}{dev}]"
+
+
+def _number(x: float) -> str:
+    return f"{x:g}" if x == x else "nan"
+
+
+def matrix_lines(t: torch.Tensor, marks: torch.Tensor | None = None) -> list[str]:
+    """A small tensor printed as aligned rows; entries where ``marks`` is True get a ``*``.
+    Tensors of more than two dimensions print one (H, W) slice per leading index."""
+    t = t.detach().to("cpu", torch.float64)
+    if t.dim() == 0:
+        return [_number(float(t))]
+    if t.dim() == 1:
+        t = t.unsqueeze(0)
+        marks = None if marks is None else marks.unsqueeze(0)
+    if t.dim() > 2:
+        lines: list[str] = []
+        for idx in torch.cartesian_prod(*[torch.arange(s) for s in t.shape[:-2]]).reshape(-1, t.dim() - 2):
+            index = tuple(int(i) for i in idx)
+            lines.append(f"[{', '.join(map(str, index))}, :, :] =")
+            sub_marks = None if marks is None else marks[index]
+            lines += [INDENT + line for line in matrix_lines(t[index], sub_marks)]
+        return lines
+    cells = [[_number(float(v)) for v in row] for row in t]
+    width = max((len(c) for row in cells for c in row), default=1)
+    out = []
+    for r, row in enumerate(cells):
+        parts = []
+        for c, cell in enumerate(row):
+            star = "*" if marks is not None and bool(marks[r, c]) else " "
+            parts.append(cell.rjust(width) + star)
+        out.append("[" + " ".join(parts).rstrip() + " ]")
+    return out
+
+
+def value_lines(value: Any, marks: torch.Tensor | None = None) -> list[str]:
+    """A value as printed in feedback: small tensors in full, big ones summarised."""
+    if isinstance(value, torch.Tensor):
+        head = summary(value) if type(value) is torch.Tensor else describe_type(value)
+        if value.numel() <= MAX_PRINTED and value.numel() > 0:
+            return [head] + [INDENT + line for line in matrix_lines(value, marks)]
+        return [head]
+    if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
+        lines = [f"{type(value).__name__} of {len(value)}:"]
+        for i, v in enumerate(value):
+            sub = value_lines(v)
+            lines += [f"{INDENT}[{i}] {sub[0]}"] + [INDENT + line for line in sub[1:]]
+        return lines
+    text = repr(value)
+    return [text if len(text) <= 200 else text[:200] + "..."]
+
+
+def call_lines(call: Call) -> list[str]:
+    lines = []
+    for i, arg in enumerate(call.args):
+        sub = value_lines(arg)
+        lines += [f"arg {i + 1} = {sub[0]}"] + [INDENT + line for line in sub[1:]]
+    for key, arg in call.kwargs.items():
+        sub = value_lines(arg)
+        lines += [f"{key} = {sub[0]}"] + [INDENT + line for line in sub[1:]]
+    return lines
+
+
+def wrong_entries(expected: Any, got: Any) -> torch.Tensor | None:
+    """Marks for the entries of ``got`` that differ from ``expected`` (same shape tensors only)."""
+    if (isinstance(expected, torch.Tensor) and type(got) is torch.Tensor and expected.shape == got.shape
+            and expected.numel() <= MAX_PRINTED and not got.is_complex()):
+        bad, _ = close_mask(expected.double().cpu(), got.detach().double().cpu(), 1e-4, 1e-4)
+        return bad
+    return None
+
+
+def render(failure: Failure, task: Task, check: Check) -> str:
+    """The whole message a student reads for one failed check."""
+    lines = [failure.headline]
+    if failure.mistake:
+        lines.append(f"recognised mistake: {failure.mistake}")
+    lines += failure.details
+    if failure.call is not None:
+        label = f" ({failure.call.label})" if failure.call.label else ""
+        lines.append(f"smallest failing input{label}:")
+        lines += [INDENT + line for line in call_lines(failure.call)]
+    if failure.expected is not None or failure.got is not None:
+        marks = wrong_entries(failure.expected, failure.got)
+        exp, got = value_lines(failure.expected), value_lines(failure.got, marks)
+        lines.append("expected: " + exp[0])
+        lines += [INDENT + line for line in exp[1:]]
+        lines.append("got:      " + got[0] + ("   (* = wrong entry)" if marks is not None and bool(marks.any()) else ""))
+        lines += [INDENT + line for line in got[1:]]
+    hint = failure.hint or (task.hint if failure.status in ("failed", "error") and failure.call else None)
+    if hint:
+        lines.append(f"hint: {hint}")
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""The student front-end: ``pytest exercises/`` grades the exercises from the registry.
+
+Registered as a pytest plugin (entry point ``pytest11``). Each ``exercises/exNN_*.py`` file
+that the registry knows is collected as one exercise with one test per check, named
+``task[check]`` and marked ``exNN`` (so ``-m ex03`` and ``-k pad2d`` select). A failure shows
+the grader's feedback, never a traceback into the grader; the run ends with a points table.
+
+Options: ``--submission PATH`` grades another folder in the contract's layout instead of
+``exercises/``; ``--profile student|grading``, ``--seed`` and ``--device cpu|cuda|auto``
+(also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import registry
+from grader.exercise import Check, Exercise, Task
+from grader.outcome import CheckResult
+from grader.points import points_table
+from grader.runner import Runner
+from grader.settings import DeviceUnavailable, Settings
+from grader.target import InProcessTarget
+
+RUNNERS = pytest.StashKey[dict]()
+RESULTS = pytest.StashKey[list]()
+SETTINGS = pytest.StashKey[Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("convgrade", "convgrade exercise grading")
+    group.addoption("--submission", metavar="PATH", default=None,
+                    help="grade this submission folder (the contract's layout) instead of exercises/")
+    group.addoption("--profile", choices=("student", "grading"), default=None,
+                    help="student: fast and random (default); grading: more examples, fixed seed")
+    group.addoption("--seed", type=int, default=None, help="hypothesis seed (grading profile default: fixed)")
+    group.addoption("--device", choices=("cpu", "cuda", "auto"), default=None,
+                    help="device the inputs are created on (default cpu; auto = cuda when available)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for exercise in registry.all_exercises():
+        config.addinivalue_line("markers", f"{exercise.marker}: {exercise.title} ({exercise.module}.py)")
+    try:
+        config.stash[SETTINGS] = Settings.make(config.getoption("--profile"), config.getoption("--seed"),
+                                               config.getoption("--device"))
+    except (DeviceUnavailable, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RUNNERS] = {}
+    config.stash[RESULTS] = []
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.parent.name == "exercises" and file_path.suffix == ".py":
+        try:
+            exercise = registry.get(file_path.stem)
+        except KeyError:
+            return None
+        return ExerciseFile.from_parent(parent, path=file_path, exercise=exercise)
+    return None
+
+
+class ExerciseFile(pytest.File):
+    """One exercise file: yields one item per check of each of its tasks."""
+
+    def __init__(self, *, exercise: Exercise, **kwargs):
+        super().__init__(**kwargs)
+        self.exercise = exercise
+
+    def collect(self):
+        for task in self.exercise.tasks:
+            for check in task.checks:
+                item = CheckItem.from_parent(self, name=f"{task.name}[{check.name}]", task=task, check=check)
+                item.add_marker(getattr(pytest.mark, self.exercise.marker))
+                yield item
+
+
+class CheckFailedReport(Exception):
+    """Carries a failed :class:`CheckResult` to :meth:`CheckItem.repr_failure`."""
+
+    def __init__(self, result: CheckResult):
+        super().__init__(result.message)
+        self.result = result
+
+
+class CheckItem(pytest.Item):
+    """One check of one task, graded against the chosen submission."""
+
+    def __init__(self, *, task: Task, check: Check, **kwargs):
+        super().__init__(**kwargs)
+        self.task = task
+        self.check = check
+
+    @property
+    def exercise(self) -> Exercise:
+        return self.parent.exercise
+
+    def _runner(self) -> Runner:
+        config = self.config
+        root = config.getoption("--submission") or str(self.path.parent)
+        runners = config.stash[RUNNERS]
+        if root not in runners:
+            if not Path(root).is_dir():
+                raise pytest.UsageError(f"--submission {root}: no such folder")
+            runners[root] = Runner(InProcessTarget(root), config.stash[SETTINGS])
+        return runners[root]
+
+    def runtest(self) -> None:
+        result = self._runner().run_check(self.exercise, self.task, self.check)
+        self.config.stash[RESULTS].append(result)
+        self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
+        if not result.passed:
+            raise CheckFailedReport(result)
+
+    def repr_failure(self, excinfo, style=None) -> str:
+        if isinstance(excinfo.value, CheckFailedReport):
+            r = excinfo.value.result
+            return f"{r.message}\n[{r.status}: {self.check.description}]"
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.exercise.module}: {self.task.name} [{self.check.name}]"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    results = config.stash.get(RESULTS, [])
+    if not results:
+        return
+    settings = config.stash[SETTINGS]
+    seed = f", seed {settings.seed}" if settings.seed is not None else ""
+    terminalreporter.write_sep("=", f"convgrade points (profile {settings.profile}{seed}, device {settings.device})")
+    for line in points_table(results).splitlines():
+        terminalreporter.write_line(line)

@@ -1,0 +1,72 @@
+"""How a run grades: the hypothesis profile, the seed and the device.
+
+Two profiles exist. ``student`` is fast and random (each local run explores new inputs).
+``grading`` draws more examples, derandomized from a recorded seed, with no example
+database, so the same submission gets the same score every time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from hypothesis import HealthCheck, Verbosity, settings
+
+PROFILES = ("student", "grading")
+DEFAULT_SEED = 20261128
+
+_COMMON = dict(
+    deadline=None,
+    print_blob=False,
+    report_multiple_bugs=False,
+    verbosity=Verbosity.quiet,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile("convgrade-student", max_examples=25, database=None, **_COMMON)
+settings.register_profile("convgrade-grading", max_examples=60, database=None, derandomize=False, **_COMMON)
+
+
+class DeviceUnavailable(RuntimeError):
+    """``--device cuda`` on a machine without CUDA."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda`` or ``auto`` (cuda when available) as a torch.device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailable("--device cuda: no CUDA device is available on this machine (torch "
+                                f"{torch.__version__}); use --device cpu or auto")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r}: use cpu, cuda or auto")
+    return torch.device(name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The choices of one grading run, shared by all checks."""
+
+    profile: str = "student"
+    seed: int | None = None  # None: random (student profile); grading always has one
+    device: torch.device = torch.device("cpu")
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}: use one of {', '.join(PROFILES)}")
+
+    @classmethod
+    def make(cls, profile: str | None = None, seed: int | None = None, device: str | None = None) -> Settings:
+        """Settings from explicit choices, else the environment (CONVGRADE_PROFILE,
+        CONVGRADE_SEED, CONVGRADE_DEVICE), else the defaults."""
+        profile = profile or os.environ.get("CONVGRADE_PROFILE") or "student"
+        if seed is None and os.environ.get("CONVGRADE_SEED"):
+            seed = int(os.environ["CONVGRADE_SEED"])
+        if seed is None and profile == "grading":
+            seed = DEFAULT_SEED
+        dev = resolve_device(device or os.environ.get("CONVGRADE_DEVICE") or "cpu")
+        return cls(profile=profile, seed=seed, device=dev)
+
+    @property
+    def hypothesis(self) -> settings:
+        return settings.get_profile(f"convgrade-{self.profile}")

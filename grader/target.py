@@ -1,0 +1,185 @@
+"""Where the student's code runs. A :class:`Target` loads a submission's modules and calls its
+functions; the checks only ever talk to a target, so the same checks run in-process (pytest,
+fast and debuggable) or in an isolated worker process (the batch grader, :mod:`grader.sandbox`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator, Protocol
+
+from grader.guard import ForbiddenCall, Guard, tampering
+from grader.outcome import Abort, CallOutcome, Failure
+
+
+class Target(Protocol):
+    """The interface every front-end grades through."""
+
+    def presence(self, module: str, name: str) -> Failure | None:
+        """None when ``module.name`` exists and loads; else why not (not_submitted, error...)."""
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
+             forbidden: str | None, procedure: str | None = None) -> CallOutcome:
+        """Call ``module.name(*args, **kwargs)`` (or ``procedure(module.name, *args, **kwargs)``).
+
+        Raises :class:`grader.outcome.Abort` when grading this task cannot go on (the function
+        is a stub, the process died, a time limit passed)."""
+
+
+def resolve_procedure(path: str) -> Any:
+    """``"grader.catalog.ex11_fcn:fit_and_predict"`` -> the function."""
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def not_implemented(exc: BaseException, source_file: str) -> bool:
+    """True when a NotImplementedError was raised by the submission's own code (a stub), not by
+    torch rejecting an argument."""
+    if not isinstance(exc, NotImplementedError):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve() == Path(source_file).resolve()
+
+
+def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | None, source_file: str,
+           name: str, procedure: str | None = None) -> CallOutcome:
+    """Run one call of student code under the guard and describe what happened.
+
+    Shared by the in-process target and the sandbox worker, so both judge a call the same way.
+    """
+    proc = resolve_procedure(procedure) if procedure else None
+    guard = Guard(forbidden)
+    start = time.perf_counter()
+    outcome = CallOutcome()
+    try:
+        with guard:
+            outcome.value = proc(fn, *args, **kwargs) if proc else fn(*args, **kwargs)
+    except ForbiddenCall:
+        pass  # recorded in guard.forbidden
+    except SystemExit as exc:
+        raise Abort(Failure("crashed", f"{name} called sys.exit({exc.code!r}): a graded function must return")) from None
+    except RecursionError as exc:
+        outcome.raised, outcome.raised_type = ("RecursionError", str(exc)[:300]), RecursionError
+    except Exception as exc:
+        if not_implemented(exc, source_file):
+            raise Abort(Failure("failed", f"{name}: not implemented yet")) from None
+        kind = type(exc)
+        outcome.raised = (kind.__qualname__, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "")
+        outcome.raised_type = kind
+    outcome.seconds = time.perf_counter() - start
+    outcome.forbidden = tuple(guard.forbidden)
+    outcome.op_count = guard.op_count
+    outcome.inputs_after = (args, kwargs)
+    return outcome
+
+
+class Submission:
+    """The modules of one submission folder, loaded in this process without leaking into
+    ``sys.modules`` (two submissions can define the same module names side by side)."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+        self._modules: dict[str, ModuleType] = {}  # every module loaded from root, by name
+        self._errors: dict[str, Failure] = {}
+
+    def source_file(self, module: str) -> Path:
+        return self.root / f"{module}.py"
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """While inside, the submission's modules are importable by name (a lazy
+        ``import ex03_padding_stride`` inside a function works)."""
+        root = str(self.root)
+        saved = {k: sys.modules[k] for k in self._modules if k in sys.modules}
+        sys.modules.update(self._modules)
+        before = set(sys.modules)
+        sys.path.insert(0, root)
+        try:
+            yield
+        finally:
+            if root in sys.path:
+                sys.path.remove(root)
+            for k in set(sys.modules) - before:
+                file = getattr(sys.modules[k], "__file__", None)
+                if file and Path(file).resolve().is_relative_to(self.root):
+                    self._modules[k] = sys.modules.pop(k)
+            for k in self._modules:
+                sys.modules.pop(k, None)
+            sys.modules.update(saved)
+
+    def load(self, module: str) -> ModuleType | Failure:
+        """The module, loaded once; or the failure that stops it from loading."""
+        if module in self._errors:
+            return self._errors[module]
+        if module in self._modules:
+            return self._modules[module]
+        path = self.source_file(module)
+        if not path.is_file():
+            failure = Failure("not_submitted", f"{module}.py was not submitted")
+        else:
+            failure = self._import(module, path)
+        if isinstance(failure, Failure):
+            self._errors[module] = failure
+        return failure
+
+    def _import(self, module: str, path: Path) -> ModuleType | Failure:
+        source = path.read_text(encoding="utf-8", errors="replace")
+        tampered = tampering(source)
+        if tampered:
+            return Failure("forbidden", f"{module}.py uses {', '.join(tampered)}, which only code that "
+                           "switches off the grader's guard needs")
+        dont_write = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True
+        try:
+            with self.installed():
+                if module in sys.modules:  # imported already by a sibling module
+                    return sys.modules[module]
+                spec = importlib.util.spec_from_file_location(module, path)
+                mod = importlib.util.module_from_spec(spec)
+                sys.modules[module] = mod
+                try:
+                    spec.loader.exec_module(mod)
+                except SyntaxError as exc:
+                    del sys.modules[module]
+                    return Failure("error", f"{module}.py has a syntax error at line {exc.lineno}: {exc.msg}")
+                except SystemExit:
+                    del sys.modules[module]
+                    return Failure("crashed", f"{module}.py called sys.exit() while being imported")
+                except Exception as exc:
+                    del sys.modules[module]
+                    return Failure("error", f"{module}.py failed to import: {type(exc).__name__}: {exc}")
+                return mod
+        finally:
+            sys.dont_write_bytecode = dont_write
+
+
+class InProcessTarget:
+    """Runs the student's code in this process (the pytest front-end)."""
+
+    def __init__(self, root: Path | str):
+        self.submission = Submission(root)
+
+    def presence(self, module: str, name: str) -> Failure | None:
+        loaded = self.submission.load(module)
+        if isinstance(loaded, Failure):
+            return loaded
+        if not callable(getattr(loaded, name, None)):
+            return Failure("not_submitted", f"{module}.py defines no {name}")
+        return None
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
+             forbidden: str | None, procedure: str | None = None) -> CallOutcome:
+        failure = self.presence(module, name)
+        if failure:
+            raise Abort(failure)
+        fn = getattr(self.submission.load(module), name)
+        with self.submission.installed():
+            return invoke(fn, args, kwargs, forbidden=forbidden, name=name, procedure=procedure,
+                          source_file=str(self.submission.source_file(module)))

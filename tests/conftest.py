@@ -1,0 +1,53 @@
+"""Shared helpers for our own tests: grade a submission folder, or a source string written into
+one, through the same runner the front-ends use."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader import registry
+from grader.outcome import CheckResult
+from grader.runner import Runner
+from grader.settings import Settings
+from grader.target import InProcessTarget
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+TEST_SETTINGS = Settings(profile="student", seed=12345)  # fast and derandomized
+
+
+def grade_folder(folder: Path, module: str, settings: Settings = TEST_SETTINGS) -> dict[str, CheckResult]:
+    """Every check of one exercise on one folder, keyed ``"task[check]"``."""
+    runner = Runner(InProcessTarget(folder), settings)
+    return {f"{r.task}[{r.check}]": r for r in runner.run_exercise(registry.get(module))}
+
+
+@pytest.fixture
+def grade_source(tmp_path: Path):
+    """``grade_source(module, source, **extra_files)``: write ``source`` as ``module.py`` (plus any
+    sibling files) into a fresh folder and grade that exercise."""
+    counter = [0]
+
+    def grade(module: str, source: str, **extra: str) -> dict[str, CheckResult]:
+        counter[0] += 1
+        folder = tmp_path / f"submission{counter[0]}"
+        folder.mkdir()
+        (folder / f"{module}.py").write_text(textwrap.dedent(source))
+        for name, text in extra.items():
+            (folder / f"{name}.py").write_text(textwrap.dedent(text))
+        return grade_folder(folder, module)
+
+    return grade
+
+
+def solution_source(module: str) -> str:
+    """The model answer's source, to derive mutants from."""
+    return (SOLUTIONS / f"{module}.py").read_text()
+
+
+def failed(results: dict[str, CheckResult]) -> set[str]:
+    return {k for k, r in results.items() if not r.passed}
