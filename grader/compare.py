@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from grader.codec import Foreign
 from grader.exercise import Tolerance
 
 
@@ -32,6 +33,8 @@ class Mismatch:
 
 def describe_type(value: Any) -> str:
     """``torch.Tensor``, ``numpy.ndarray``, ``MyTensor (a torch.Tensor subclass)``, ``list``..."""
+    if isinstance(value, Foreign):
+        return value.description
     kind = type(value)
     if isinstance(value, torch.Tensor) and kind is not torch.Tensor:
         return f"{kind.__qualname__} (a torch.Tensor subclass)"

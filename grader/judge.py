@@ -10,7 +10,7 @@ import torch
 
 from grader.compare import compare
 from grader.context import Context
-from grader.exercise import Call, Task
+from grader.exercise import Call, Task, Tolerance
 from grader.outcome import Abort, CallOutcome, CheckFailed, Failure
 from grader.strategies import noncontiguous
 
@@ -23,6 +23,7 @@ class Variant:
     layout: str = "contiguous"  # or "noncontiguous"
     judge_values: bool = True  # compare the result with the reference
     judge_inputs: bool = False  # the inputs must be unchanged after the call
+    repeat: bool = False  # call twice: the same input must give the same result
 
 
 def map_tensors(value: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
@@ -83,6 +84,20 @@ def changed_inputs(before: tuple, after: tuple) -> list[str]:
     return changed
 
 
+EXACT = Tolerance(float32=(0.0, 0.0), float64=(0.0, 0.0))
+
+
+def again_dtype(value: Any) -> torch.dtype:
+    """The dtype a repeated result must have: the first result's (its first tensor's)."""
+    if isinstance(value, torch.Tensor):
+        return value.dtype
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            if isinstance(item, torch.Tensor):
+                return item.dtype
+    return torch.float64
+
+
 def as_received(call: Call, variant: Variant) -> Call:
     """The call as feedback shows it: tensors in the dtype the student received."""
     def convert(t: torch.Tensor) -> torch.Tensor:
@@ -107,6 +122,15 @@ def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOu
         if mismatch:
             raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=shown,
                                       expected=expected, got=outcome.value, details=list(mismatch.details)))
+    if variant.repeat:
+        again = ctx.call(task, *prepare(call, variant, ctx.settings.device))
+        refuse(again, task, shown)
+        if compare(outcome.value, again.value, dtype=again_dtype(outcome.value), device=ctx.settings.device,
+                   tolerance=EXACT) is not None:
+            raise CheckFailed(Failure("failed", f"{task.name} returned different results for the same input",
+                                      call=shown, expected=outcome.value, got=again.value,
+                                      hint="a graded function must be deterministic: no randomness, no state "
+                                      "kept between calls"))
     if variant.judge_inputs:
         changed = changed_inputs(before, outcome.inputs_after)
         if changed:

@@ -8,6 +8,8 @@ calling the student's code again.
 from __future__ import annotations
 
 import time
+
+from hypothesis.errors import Flaky, FlakyFailure
 from typing import Iterator
 
 from grader import feedback
@@ -38,6 +40,10 @@ class Runner:
                 self._aborted[key] = failure
             except CheckFailed as exc:
                 failure = exc.failure
+            except (Flaky, FlakyFailure) as exc:
+                failure = Failure("failed", f"{task.name} gives different results on the same input from one "
+                                  "call to the next (nondeterministic)", hint="no randomness, no state kept "
+                                  "between calls")
         else:
             self._aborted[key] = failure
         seconds = time.perf_counter() - start

@@ -49,12 +49,14 @@ def not_implemented(exc: BaseException, source_file: str) -> bool:
 
 
 def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | None, source_file: str,
-           name: str, procedure: str | None = None) -> CallOutcome:
+           name: str, procedure: str | None = None, resolve: Any = resolve_procedure) -> CallOutcome:
     """Run one call of student code under the guard and describe what happened.
 
     Shared by the in-process target and the sandbox worker, so both judge a call the same way.
+    ``resolve`` turns a procedure's path into the function (the worker passes its own, which
+    cannot import).
     """
-    proc = resolve_procedure(procedure) if procedure else None
+    proc = resolve(procedure) if procedure else None
     guard = Guard(forbidden)
     start = time.perf_counter()
     outcome = CallOutcome()

@@ -1,0 +1,146 @@
+"""Grading a whole class: judges in parallel, each submission's code in confined workers.
+
+The main process finds and snapshots the submissions, hands them to ``jobs`` judge processes
+(forked warm from a forkserver that imported torch and the grader), shows progress, and
+gathers one record per submission in the results JSON's shape. A judge grades one submission
+at a time, exercise by exercise, each exercise in a fresh :class:`grader.sandbox.WorkerTarget`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import platform
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import torch
+
+import grader
+from grader import registry
+from grader.outcome import CheckResult
+from grader.runner import Runner
+from grader.sandbox import Limits, WorkerTarget, context
+from grader.settings import Settings
+from grader.submissions import SubmissionSource
+
+STATUS_PRIORITY = ("forbidden", "timeout", "crashed", "error", "failed", "not_submitted")
+"""Which status names an exercise when its checks disagree: the first one present."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a batch run grades with; sent to every judge."""
+
+    settings: Settings
+    limits: Limits
+
+
+def check_record(result: CheckResult) -> dict[str, Any]:
+    return {"name": f"{result.task}[{result.check}]", "status": result.status, "points": result.points,
+            "max_points": result.max_points, "message": result.message}
+
+
+def exercise_status(checks: list[dict[str, Any]]) -> str:
+    statuses = {c["status"] for c in checks}
+    if statuses == {"passed"}:
+        return "passed"
+    if statuses == {"not_submitted"}:
+        return "not_submitted"
+    return next(s for s in STATUS_PRIORITY if s in statuses)
+
+
+def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any]]:
+    return [{"name": f"{t.name}[{c.name}]", "status": status, "points": 0.0, "max_points": c.points,
+             "message": message} for t in exercise.tasks for c in t.checks]
+
+
+def grade_submission(source: SubmissionSource, plan: Plan) -> dict[str, Any]:
+    """One submission's record: ``{"name", "score", "max_score", "exercises": {...}}``."""
+    torch.set_num_threads(1)
+    exercises: dict[str, Any] = {}
+    for exercise in registry.all_exercises():
+        if source.problem:
+            checks = _unsubmitted(exercise, "error", source.problem)
+        elif f"{exercise.module}.py" not in source.files:
+            checks = _unsubmitted(exercise, "not_submitted", f"{exercise.module}.py was not submitted")
+        else:
+            with WorkerTarget(source.files, plan.limits) as target:
+                checks = [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
+        exercises[exercise.module] = {
+            "score": sum(c["points"] for c in checks),
+            "max_score": exercise.max_points,
+            "status": exercise_status(checks),
+            "checks": checks,
+        }
+    record = {"name": source.name, "score": sum(e["score"] for e in exercises.values()),
+              "max_score": sum(e["max_score"] for e in exercises.values()), "exercises": exercises}
+    if source.problem:
+        record["problem"] = source.problem
+    return record
+
+
+def _judge_init() -> None:
+    torch.set_num_threads(1)
+
+
+def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
+                progress: Callable[[dict[str, Any]], None] = lambda record: None) -> list[dict[str, Any]]:
+    """Every submission's record, in the order of ``sources``. ``progress`` is called as each
+    submission finishes. A judge that dies is replaced and its submission graded once more;
+    if it dies again the submission is recorded as crashed."""
+    records: dict[str, dict[str, Any]] = {}
+    pending = list(sources)
+    for attempt in range(2):
+        if not pending:
+            break
+        failed: list[SubmissionSource] = []
+        with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context(),
+                                                    initializer=_judge_init) as pool:
+            futures = {pool.submit(grade_submission, s, plan): s for s in pending}
+            for future in concurrent.futures.as_completed(futures):
+                source = futures[future]
+                try:
+                    record = future.result()
+                except Exception as exc:  # the judge itself died or failed
+                    if attempt == 0:
+                        failed.append(source)
+                        continue
+                    record = grade_submission(
+                        SubmissionSource(source.name, problem=f"the grader failed on this submission: "
+                                                             f"{type(exc).__name__}: {exc}"), plan)
+                    record["grader_failed"] = True
+                records[source.name] = record
+                progress(record)
+        pending = failed
+    return [records[s.name] for s in sources]
+
+
+def versions() -> dict[str, str]:
+    import hypothesis
+    import sympy
+
+    return {"convgrade": grader.__version__, "torch": torch.__version__, "hypothesis": hypothesis.__version__,
+            "sympy": sympy.__version__, "python": platform.python_version()}
+
+
+def precision_modes() -> dict[str, Any]:
+    """The TF32 switches in force (recorded so a grade can be traced to its arithmetic)."""
+    return {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+            "float32_matmul_precision": torch.get_float32_matmul_precision()}
+
+
+def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str, Any]:
+    """The whole results JSON."""
+    s = plan.settings
+    return {"seed": s.seed, "profile": s.profile, "device": str(s.device), "versions": versions(),
+            "precision": precision_modes(),
+            "limits": {"call_seconds": plan.limits.call_seconds, "exercise_seconds": plan.limits.exercise_seconds,
+                       "memory_mb": plan.limits.memory_mb},
+            "submissions": list(records)}
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+

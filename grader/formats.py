@@ -1,0 +1,107 @@
+"""Writing batch results: JSON (the source of truth), CSV, Gradescope and JUnit XML.
+
+Each writer takes the results document (:func:`grader.batch.results_document`) and a path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import registry
+
+FORMATS = ("json", "csv", "gradescope", "junit")
+
+
+def write_json(document: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(document: dict[str, Any], path: Path) -> Path:
+    """One row per student: name, each exercise's score, total, max."""
+    modules = [e.module for e in registry.all_exercises()]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", *modules, "score", "max_score"])
+        for sub in document["submissions"]:
+            writer.writerow([sub["name"], *(f"{sub['exercises'][m]['score']:g}" for m in modules),
+                             f"{sub['score']:g}", f"{sub['max_score']:g}"])
+    return path
+
+
+def gradescope_results(submission: dict[str, Any]) -> dict[str, Any]:
+    """One submission in Gradescope's results.json format: a test per check."""
+    tests = []
+    for module, exercise in submission["exercises"].items():
+        for check in exercise["checks"]:
+            tests.append({"name": f"{module}: {check['name']}", "score": check["points"],
+                          "max_score": check["max_points"], "status": "passed" if check["status"] == "passed"
+                          else "failed", "output": check["message"] or "passed", "visibility": "visible"})
+    output = submission.get("problem") or f"{submission['score']:g}/{submission['max_score']:g} points"
+    return {"score": submission["score"], "output": output, "visibility": "visible", "tests": tests}
+
+
+def write_gradescope(document: dict[str, Any], path: Path) -> Path:
+    """A folder with one Gradescope results file per submission (``<name>.json``)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for sub in document["submissions"]:
+        (path / f"{_safe(sub['name'])}.json").write_text(json.dumps(gradescope_results(sub), indent=2,
+                                                                    ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def write_junit(document: dict[str, Any], path: Path) -> Path:
+    """JUnit XML: a test suite per submission, a test case per check."""
+    suites = ET.Element("testsuites", name="convgrade")
+    for sub in document["submissions"]:
+        checks = [(m, c) for m, e in sub["exercises"].items() for c in e["checks"]]
+        failures = sum(c["status"] == "failed" for _, c in checks)
+        errors = sum(c["status"] not in ("passed", "failed", "not_submitted") for _, c in checks)
+        skipped = sum(c["status"] == "not_submitted" for _, c in checks)
+        suite = ET.SubElement(suites, "testsuite", name=sub["name"], tests=str(len(checks)),
+                              failures=str(failures), errors=str(errors), skipped=str(skipped))
+        for module, check in checks:
+            case = ET.SubElement(suite, "testcase", classname=f"{sub['name']}.{module}", name=check["name"])
+            status, message = check["status"], _xml_text(check["message"])
+            if status == "failed":
+                ET.SubElement(case, "failure", message=message.split("\n")[0]).text = message
+            elif status == "not_submitted":
+                ET.SubElement(case, "skipped", message=message)
+            elif status != "passed":
+                ET.SubElement(case, "error", message=f"{status}: {message.split(chr(10))[0]}").text = message
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def _xml_text(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (a submission's messages may hold any)."""
+    return re.sub(r"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "?", text or "")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.-]", "_", name) or "submission"
+
+
+WRITERS: dict[str, tuple[Callable[[dict[str, Any], Path], Path], str]] = {
+    "json": (write_json, ".json"),
+    "csv": (write_csv, ".csv"),
+    "gradescope": (write_gradescope, ".gradescope"),
+    "junit": (write_junit, ".junit.xml"),
+}
+"""Format -> (writer, suffix of its path next to the JSON file)."""
+
+
+def write_all(document: dict[str, Any], out: Path, formats: list[str]) -> list[Path]:
+    """Write the JSON to ``out`` and every other format beside it (``results.csv``, ...)."""
+    written = [write_json(document, out)]
+    stem = out.with_suffix("") if out.suffix == ".json" else out
+    for name in formats:
+        if name != "json":
+            writer, suffix = WRITERS[name]
+            written.append(writer(document, stem.with_name(stem.name + suffix)))
+    return written

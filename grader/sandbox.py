@@ -1,0 +1,274 @@
+"""The isolated worker: a submission's code runs only here, never in the judge.
+
+One worker process serves one exercise of one submission. It is forked from a forkserver that
+has already imported torch and the grader (a warm start: importing torch is not paid per
+submission), then it
+
+* starts a new session (so the judge can kill it with everything it started),
+* writes the submission's files (snapshotted by the judge before any student code ran) into a
+  fresh private folder, and loads them from there,
+* caps its address space (``--memory``) and forbids writing files (RLIMIT_FSIZE = 0), so
+  nothing a submission writes can change another's files or any output,
+* blocks imports of the grader, the solutions and the tests,
+* sends its stdout and stderr to /dev/null,
+
+and answers the judge's requests (``presence``, ``call``) over a pipe. Replies are encoded by
+:mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never unpickles
+anything a worker sends. A call that overruns its time limit, or a worker that dies, becomes an
+:class:`grader.outcome.Abort` with status ``timeout`` or ``crashed``; the worker is killed and
+the next exercise gets a new one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.abc
+import multiprocessing
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.outcome import Abort, CallOutcome, Failure
+
+BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker."""
+
+    call_seconds: float = 30.0  # one call of student code
+    exercise_seconds: float = 120.0  # all calls of one exercise together
+    memory_mb: int = 2048  # address space the worker may add to what torch already maps
+
+
+class _BlockImports(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in BLOCKED_PACKAGES:
+            raise ImportError(f"{name} cannot be imported from a submission")
+        return None
+
+
+def _confine(files: dict[str, str], memory_mb: int) -> tuple[Path, dict[str, Any]]:
+    """Steps a fresh worker takes before any student code runs (see the module docstring)."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    root = Path(tempfile.mkdtemp(prefix="convgrade-worker-"))
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    os.chdir(root)
+    with open("/proc/self/status") as status:
+        vm_kb = next((int(line.split()[1]) for line in status if line.startswith("VmSize")), 0)
+    limit = vm_kb * 1024 + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "grader"}
+    for k in trusted:
+        del sys.modules[k]
+    project = str(Path(__file__).resolve().parent.parent)
+    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
+    sys.meta_path.insert(0, _BlockImports())
+    return root, trusted
+
+
+def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
+    """The worker's whole life: confine, then serve requests until told to stop."""
+    from grader.target import Submission, invoke
+
+    root, trusted = _confine(files, memory_mb)
+    submission = Submission(root)
+
+    def resolve(path: str) -> Any:
+        module, _, attr = path.partition(":")
+        return getattr(trusted[module], attr)
+
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = request[0]
+        try:
+            if kind == "presence":
+                _, module, name = request
+                loaded = submission.load(module)
+                if isinstance(loaded, Failure):
+                    reply = ("failure", loaded.status, loaded.headline)
+                elif not callable(getattr(loaded, name, None)):
+                    reply = ("failure", "not_submitted", f"{module}.py defines no {name}")
+                else:
+                    reply = ("ok",)
+            elif kind == "call":
+                _, module, name, args, kwargs, forbidden, procedure, want_inputs = request
+                fn = getattr(submission.load(module), name)
+                with submission.installed():
+                    out = invoke(fn, args, kwargs, forbidden=forbidden, name=name, procedure=procedure,
+                                 source_file=str(submission.source_file(module)), resolve=resolve)
+                mro = [c.__name__ for c in out.raised_type.__mro__] if out.raised_type else None
+                reply = ("outcome", out.value, out.raised, mro,
+                         list(out.forbidden), out.inputs_after if want_inputs else None, out.op_count)
+            else:
+                return
+        except Abort as exc:
+            reply = ("failure", exc.failure.status, exc.failure.headline)
+        except BaseException as exc:  # KeyboardInterrupt, MemoryError, ... from student code
+            reply = ("failure", "crashed", f"{name if kind == 'call' else 'import'} raised "
+                     f"{type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            conn.send_bytes(codec.dumps(reply))
+        except BaseException as exc:  # an unencodable reply: tell the judge, do not hang it
+            conn.send_bytes(codec.dumps(("failure", "error", f"the result could not be sent back: "
+                                         f"{type(exc).__name__}: {str(exc)[:200]}")))
+
+
+_CONTEXT: multiprocessing.context.BaseContext | None = None
+
+
+def context() -> multiprocessing.context.BaseContext:
+    """The forkserver every worker is forked from, preloaded with torch and the grader."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(["torch", "grader.sandbox", "grader.target", "grader.preload"])
+    return _CONTEXT
+
+
+_BUILTIN_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
+                       if isinstance(obj, type) and issubclass(obj, BaseException)}
+
+
+class WorkerTarget:
+    """A :class:`grader.target.Target` whose calls run in a confined worker process."""
+
+    def __init__(self, files: dict[str, str], limits: Limits):
+        self.files = files
+        self.limits = limits
+        self._process: Any = None
+        self._conn: Any = None
+        self._spent = 0.0
+        self._presence: dict[tuple[str, str], Failure | None] = {}
+
+    def _start(self) -> None:
+        ctx = context()
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(target=worker_main, args=(child, self.files, self.limits.memory_mb), daemon=True)
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def close(self) -> None:
+        """Kill the worker and everything it started."""
+        if self._process is None:
+            return
+        if self._process.pid is not None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._process.kill()
+        self._process.join(timeout=5)
+        self._conn.close()
+        self._process = None
+
+    def __enter__(self) -> WorkerTarget:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _ask(self, request: tuple, what: str) -> tuple:
+        if self._process is None:
+            self._start()
+        left = self.limits.exercise_seconds - self._spent
+        if left <= 0:
+            raise Abort(Failure("timeout", f"the exercise ran out of time ({self.limits.exercise_seconds:g} s in all)"))
+        timeout = min(self.limits.call_seconds, left)
+        start = time.monotonic()
+        try:
+            self._conn.send(request)
+            ready = self._conn.poll(timeout)
+            payload = self._conn.recv_bytes() if ready else None
+        except (EOFError, OSError, BrokenPipeError):
+            payload, ready = None, True
+        self._spent += time.monotonic() - start
+        if not ready:
+            self.close()
+            limit = "its time limit" if timeout == self.limits.call_seconds else "the exercise's time limit"
+            raise Abort(Failure("timeout", f"{what} did not finish within {timeout:.3g} s ({limit}); "
+                                "an infinite loop?"))
+        if payload is None:
+            code = self._process.exitcode if self._process else None
+            if self._process is not None:
+                self._process.join(timeout=2)
+                code = self._process.exitcode
+            self.close()
+            raise Abort(Failure("crashed", f"{what} killed its process ({describe_exit(code)})"))
+        try:
+            return codec.loads(payload)
+        except Exception as exc:
+            self.close()
+            raise Abort(Failure("crashed", f"{what} sent back an unreadable reply ({type(exc).__name__})"))
+
+    def presence(self, module: str, name: str) -> Failure | None:
+        key = (module, name)
+        if key not in self._presence:
+            if f"{module}.py" not in self.files:
+                self._presence[key] = Failure("not_submitted", f"{module}.py was not submitted")
+            else:
+                try:
+                    reply = self._ask(("presence", module, name), f"importing {module}.py")
+                    self._presence[key] = None if reply[0] == "ok" else Failure(reply[1], reply[2])
+                except Abort as exc:
+                    self._presence[key] = exc.failure
+        return self._presence[key]
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
+             forbidden: str | None, procedure: str | None = None) -> CallOutcome:
+        failure = self.presence(module, name)
+        if failure:
+            raise Abort(failure)
+        start = time.perf_counter()
+        reply = self._ask(("call", module, name, args, kwargs, forbidden, procedure, procedure is None), name)
+        if reply[0] == "failure":
+            raise Abort(Failure(reply[1], reply[2]))
+        _, value, raised, raised_mro, forbidden_calls, inputs_after, op_count = reply
+        return CallOutcome(
+            value=value,
+            raised=tuple(raised) if raised else None,
+            raised_type=_exception_type(raised_mro),
+            forbidden=tuple(str(f) for f in forbidden_calls or ()),
+            inputs_after=tuple(inputs_after) if inputs_after else (args, kwargs),
+            op_count=int(op_count) if isinstance(op_count, int) else 0,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def _exception_type(mro: Any) -> type | None:
+    """The most derived builtin exception class in the MRO the worker reported (torch's errors
+    are builtin classes: RuntimeError, ValueError, NotImplementedError...)."""
+    for name in mro if isinstance(mro, list) else ():
+        if isinstance(name, str) and name in _BUILTIN_EXCEPTIONS:
+            return _BUILTIN_EXCEPTIONS[name]
+    return None
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}: os._exit or a crash"

@@ -1,0 +1,105 @@
+"""Finding submissions on disk and snapshotting their code before any of it runs.
+
+A SUBMISSION argument is a folder in the contract's layout (it holds ``exNN_*.py`` files), a
+folder of such folders or notebooks (one per student, named by student), or a notebook
+(``.ipynb``, whose code cells are the student's code). Problems (a missing path, an empty
+folder, a notebook that is not valid JSON...) are recorded on the submission, one line each,
+so the rest of the class is still graded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import registry
+
+EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py")
+MAX_BYTES = 2_000_000  # a submission's code, all files together
+NOTEBOOK_MODULE = "notebook_cells"
+
+
+@dataclass
+class SubmissionSource:
+    """One student's code, read into memory: file name -> text."""
+
+    name: str
+    files: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None  # why it cannot be graded at all, in one line
+
+
+def _read_folder(folder: Path) -> SubmissionSource:
+    source = SubmissionSource(folder.name)
+    total = 0
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        total += len(text)
+        if total > MAX_BYTES:
+            source.problem = f"{folder.name}: more than {MAX_BYTES // 1_000_000} MB of code"
+            return source
+        source.files[path.name] = text
+    if not any(EXERCISE_FILE.fullmatch(name) for name in source.files):
+        source.problem = f"{folder}: no exercise files (expected files such as ex01_cross_correlation.py)"
+    return source
+
+
+def notebook_code(path: Path) -> str:
+    """The code cells of a notebook, in order, without IPython magics and shell escapes."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError("it has no list of cells")
+    chunks = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        text = cell.get("source", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
+def _read_notebook(path: Path) -> SubmissionSource:
+    """A notebook becomes one module holding its cells, and every exercise module re-exports it
+    (so a notebook answering any subset of the exercises grades like a folder)."""
+    source = SubmissionSource(path.stem)
+    try:
+        code = notebook_code(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        source.problem = f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:120]}"
+        return source
+    if len(code) > MAX_BYTES:
+        source.problem = f"{path.name}: more than {MAX_BYTES // 1_000_000} MB of code"
+        return source
+    source.files[f"{NOTEBOOK_MODULE}.py"] = code
+    for exercise in registry.all_exercises():
+        source.files[f"{exercise.module}.py"] = f"from {NOTEBOOK_MODULE} import *  # the notebook's code cells\n"
+    return source
+
+
+def discover(arguments: list[str]) -> list[SubmissionSource]:
+    """Every submission named by the command line's SUBMISSION arguments, sorted by name."""
+    found: list[SubmissionSource] = []
+    for argument in arguments:
+        path = Path(argument)
+        if not path.exists():
+            found.append(SubmissionSource(path.name or argument, problem=f"{argument}: no such file or folder"))
+        elif path.is_file():
+            if path.suffix == ".ipynb":
+                found.append(_read_notebook(path))
+            else:
+                found.append(SubmissionSource(path.stem, problem=f"{argument}: not a folder or a notebook (.ipynb)"))
+        elif any(EXERCISE_FILE.fullmatch(p.name) for p in path.glob("*.py")):
+            found.append(_read_folder(path))
+        else:
+            children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))
+                              or p.suffix == ".ipynb")
+            if not children:
+                found.append(SubmissionSource(path.name, problem=f"{argument}: empty folder (no submissions, "
+                                              "no exercise files)"))
+            for child in children:
+                found.append(_read_notebook(child) if child.suffix == ".ipynb" else _read_folder(child))
+    return sorted(found, key=lambda s: s.name)
