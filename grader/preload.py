@@ -1,6 +1,14 @@
-"""Imported once by the worker forkserver: torch and the whole catalog (whose procedures run
-inside workers), so each forked worker starts warm."""
+"""Imported once by the worker forkserver, so each forked worker (and judge) starts warm:
+torch, the whole catalog (whose procedures run inside workers), and the guard's first use
+(torch's dispatch modes import and initialise machinery worth seconds on first use)."""
+
+import torch
 
 from grader import registry
+from grader.guard import Guard
 
 registry.all_exercises()
+with Guard("by_hand"):
+    torch.ones(2, 2).sum()
+with Guard(None):
+    torch.ones(2, 2).sum()

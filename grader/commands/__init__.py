@@ -1,0 +1,1 @@
+"""One module per ``convgrade`` subcommand, each with ``register(subparsers)``."""
