@@ -37,8 +37,26 @@ class Plan:
 
 
 def check_record(result: CheckResult) -> dict[str, Any]:
-    return {"name": f"{result.task}[{result.check}]", "status": result.status, "points": result.points,
-            "max_points": result.max_points, "message": result.message}
+    """A check in the results JSON; a failed one on a 2-D result also carries the expected and
+    received matrices of its counterexample (for pictures of the difference)."""
+    record = {"name": f"{result.task}[{result.check}]", "status": result.status, "points": result.points,
+              "max_points": result.max_points, "message": result.message}
+    matrices = counterexample_matrices(result)
+    if matrices:
+        record["counterexample"] = matrices
+    return record
+
+
+def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dict[str, list] | None:
+    """``{"expected": [[...]], "got": [[...]]}`` when the failure compared two 2-D tensors."""
+    failure = result.failure
+    if failure is None:
+        return None
+    expected, got = failure.expected, failure.got
+    if (isinstance(expected, torch.Tensor) and type(got) is torch.Tensor and expected.dim() == 2
+            and got.dim() == 2 and 0 < got.numel() <= max_entries and not got.is_complex()):
+        return {"expected": expected.double().cpu().tolist(), "got": got.detach().double().cpu().tolist()}
+    return None
 
 
 def exercise_status(checks: list[dict[str, Any]]) -> str:
