@@ -9,6 +9,7 @@ at a time, exercise by exercise, each exercise in a fresh :class:`grader.sandbox
 from __future__ import annotations
 
 import concurrent.futures
+import math
 import os
 import platform
 from dataclasses import dataclass
@@ -48,14 +49,18 @@ def check_record(result: CheckResult) -> dict[str, Any]:
 
 
 def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dict[str, list] | None:
-    """``{"expected": [[...]], "got": [[...]]}`` when the failure compared two 2-D tensors."""
+    """``{"expected": [[...]], "got": [[...]]}`` when the failure compared two 2-D tensors
+    (non-finite entries become None, so the JSON stays standard)."""
     failure = result.failure
     if failure is None:
         return None
     expected, got = failure.expected, failure.got
     if (isinstance(expected, torch.Tensor) and type(got) is torch.Tensor and expected.dim() == 2
             and got.dim() == 2 and 0 < got.numel() <= max_entries and not got.is_complex()):
-        return {"expected": expected.double().cpu().tolist(), "got": got.detach().double().cpu().tolist()}
+        def rows(t: torch.Tensor) -> list:
+            return [[v if math.isfinite(v) else None for v in row] for row in t.detach().double().cpu().tolist()]
+
+        return {"expected": rows(expected), "got": rows(got)}
     return None
 
 
