@@ -42,6 +42,8 @@ def check_record(result: CheckResult) -> dict[str, Any]:
     received matrices of its counterexample (for pictures of the difference)."""
     record = {"name": f"{result.task}[{result.check}]", "status": result.status, "points": result.points,
               "max_points": result.max_points, "message": result.message}
+    if result.failure is not None and result.failure.mistake:
+        record["mistake"] = result.failure.mistake
     matrices = counterexample_matrices(result)
     if matrices:
         record["counterexample"] = matrices

@@ -57,11 +57,12 @@ def close_mask(expected: torch.Tensor, got: torch.Tensor, rtol: float, atol: flo
     return bad, excess
 
 
-def compare(expected: Any, got: Any, *, dtype: torch.dtype, device: torch.device,
+def compare(expected: Any, got: Any, *, dtype: torch.dtype | None, device: torch.device | None,
             tolerance: Tolerance, where: str = "result") -> Mismatch | None:
     """The first difference between ``got`` and ``expected`` (the float64 CPU reference).
 
-    Floating tensors must come back as a plain ``torch.Tensor`` of ``dtype`` on ``device``.
+    Floating tensors must come back as a plain ``torch.Tensor`` of ``dtype`` on ``device``
+    (None: any dtype, any device; only values and shapes count).
     """
     if isinstance(expected, torch.Tensor):
         return _compare_tensor(expected, got, dtype=dtype, device=device, tolerance=tolerance, where=where)
@@ -114,7 +115,7 @@ def _compare_float(expected: float, got: Any, tolerance: Tolerance, where: str) 
     return None
 
 
-def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype, device: torch.device,
+def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype | None, device: torch.device | None,
                     tolerance: Tolerance, where: str) -> Mismatch | None:
     if type(got) is not torch.Tensor:
         return Mismatch("type", f"{where} should be a torch.Tensor, got {describe_type(got)}", where,
@@ -122,17 +123,17 @@ def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype, dev
     if tuple(got.shape) != tuple(expected.shape):
         return Mismatch("shape", f"{where} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
                         where, expected=expected, got=got)
-    if expected.is_floating_point() and got.dtype != dtype:
+    if dtype is not None and expected.is_floating_point() and got.dtype != dtype:
         return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype} (the input's dtype)", where,
                         expected=expected, got=got)
-    if got.device.type != device.type:
+    if device is not None and got.device.type != device.type:
         return Mismatch("device", f"{where} is on {got.device}, expected {device} (the input's device)", where,
                         expected=expected, got=got)
     if got.is_complex() or got.dtype == torch.bool:
         return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype}", where, expected=expected, got=got)
     got64 = got.detach().to("cpu", torch.float64)
     exp64 = expected.detach().to("cpu", torch.float64)
-    rtol, atol = tolerance.for_dtype(dtype if expected.is_floating_point() else torch.float64)
+    rtol, atol = tolerance.for_dtype((dtype or got.dtype) if expected.is_floating_point() else torch.float64)
     bad, excess = close_mask(exp64, got64, rtol, atol)
     if not bad.any():
         return None

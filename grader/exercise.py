@@ -63,6 +63,23 @@ class ErrorCase:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A classic mistake, defined by what it does to the correct computation.
+
+    For a function task, ``apply`` has the reference's signature and returns what code making
+    this mistake returns (float64, CPU): when a failing result equals it on the counterexample,
+    feedback names the mistake and gives the hint. For a class task, ``apply`` is a stand-in
+    class that makes the mistake, and the task's own checks name it (``Failure.mistake``).
+    The catalogue test injects every mistake into a correct submission and demands that it is
+    failed and recognised by name.
+    """
+
+    name: str  # "kernel flipped (true convolution instead of cross-correlation)"
+    hint: str  # one line: what to change
+    apply: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class Check:
     """One graded check of a task: one pytest test, one line of the results, some points.
 
@@ -94,6 +111,7 @@ class Task:
     forbidden: str | None = "by_hand"  # a grader.guard policy refused while it runs (None: none)
     examples: tuple[Call, ...] = ()  # pinned calls tried before any drawn one
     error_cases: tuple[ErrorCase, ...] = ()
+    mistakes: tuple[Mistake, ...] = ()  # classic mistakes recognised in failing results
     tolerance: Tolerance = Tolerance()
     hint: str = ""  # shown under any failure of this task
     output_dtype_follows_input: bool = True  # float results take the input's floating dtype
@@ -104,6 +122,9 @@ class Task:
         names = [c.name for c in self.checks]
         if len(set(names)) != len(names):
             raise ValueError(f"task {self.name}: duplicate check names {names}")
+        mistakes = [m.name for m in self.mistakes]
+        if len(set(mistakes)) != len(mistakes):
+            raise ValueError(f"task {self.name}: duplicate mistake names {mistakes}")
         if not self.checks:
             raise ValueError(f"task {self.name}: no checks")
         from grader.guard import POLICIES

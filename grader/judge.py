@@ -121,7 +121,8 @@ def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOu
                            tolerance=task.tolerance)
         if mismatch:
             raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=shown,
-                                      expected=expected, got=outcome.value, details=list(mismatch.details)))
+                                      expected=expected, got=outcome.value, details=list(mismatch.details),
+                                      kind=mismatch.kind))
     if variant.repeat:
         again = ctx.call(task, *prepare(call, variant, ctx.settings.device))
         refuse(again, task, shown)

@@ -43,6 +43,7 @@ class Failure:
     details: list[str] = field(default_factory=list)
     mistake: str | None = None  # name of a recognised classic mistake
     hint: str | None = None
+    kind: str | None = None  # how the result differed (grader.compare.Mismatch.kind), if it did
 
 
 class CheckFailed(Exception):

@@ -15,6 +15,7 @@ from typing import Iterator
 from grader import feedback
 from grader.context import Context
 from grader.exercise import Check, Exercise, Task
+from grader.mistakes import name_mistake
 from grader.outcome import Abort, CheckFailed, CheckResult, Failure
 from grader.settings import Settings
 from grader.target import Target
@@ -39,8 +40,8 @@ class Runner:
                 failure = exc.failure
                 self._aborted[key] = failure
             except CheckFailed as exc:
-                failure = exc.failure
-            except (Flaky, FlakyFailure) as exc:
+                failure = name_mistake(task, exc.failure)
+            except (Flaky, FlakyFailure):
                 failure = Failure("failed", f"{task.name} gives different results on the same input from one "
                                   "call to the next (nondeterministic)", hint="no randomness, no state kept "
                                   "between calls")

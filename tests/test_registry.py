@@ -14,7 +14,7 @@ EXERCISES_IN_REGISTRY = [e.module for e in registry.all_exercises()]
 @pytest.mark.parametrize("module", EXERCISES_IN_REGISTRY)
 def test_solution_passes_every_check(module: str) -> None:
     results = grade_folder(SOLUTIONS, module)
-    failures = {k: r.message for k, r in results.items() if not r.passed}
+    failures = {k: r.message for k, r in results.items() if not r.passed or r.failure is not None}
     assert not failures, failures
     assert sum(r.points for r in results.values()) == registry.get(module).max_points
 

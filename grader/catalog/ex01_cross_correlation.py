@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from grader import checks, strategies
-from grader.exercise import Call, Exercise, Task
+from grader.exercise import Call, Exercise, Mistake, Task
 from grader.registry import register
 
 
@@ -19,6 +19,36 @@ def reference_cust_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def reference_true_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """The mathematical convolution: cross-correlation with the kernel flipped in both axes."""
     return reference_cust_conv2d(X, K.flip(0, 1))
+
+
+def mistake_one_too_small(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Loops to H - kh and W - kw (exclusive) instead of H - kh + 1: the last row and column
+    of the output are missing."""
+    return reference_cust_conv2d(X, K)[:-1, :-1]
+
+
+def mistake_kernel_sides_swapped(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Unpacks ``kw, kh = K.shape``: the windows are kw x kh and the kernel is read transposed."""
+    return reference_cust_conv2d(X, K.T)
+
+
+MISTAKES_CORRELATION = (
+    Mistake("kernel flipped (true convolution instead of cross-correlation)",
+            "deep-learning convolution does not flip the kernel: Y[i, j] = (X[i:i+kh, j:j+kw] * K).sum()",
+            reference_true_conv2d),
+    Mistake("output one row and one column too small", "the output has H - kh + 1 rows and W - kw + 1 "
+            "columns: range(H - kh + 1)", mistake_one_too_small),
+    Mistake("kernel height and width swapped", "K.shape is (kh, kw): rows first", mistake_kernel_sides_swapped),
+)
+
+MISTAKES_CONVOLUTION = (
+    Mistake("kernel not flipped (cross-correlation instead of convolution)",
+            "the mathematical convolution flips the kernel in both axes: K.flip(0, 1)", reference_cust_conv2d),
+    Mistake("kernel flipped along one axis only", "flip both axes: K.flip(0, 1), not K.flip(0) or K.flip(1)",
+            lambda X, K: reference_cust_conv2d(X, K.flip(0))),
+    Mistake("kernel flipped along the other axis only", "flip both axes: K.flip(0, 1), not K.flip(0) or K.flip(1)",
+            lambda X, K: reference_cust_conv2d(X, K.flip(1))),
+)
 
 
 def calls_matrix_and_kernel():
@@ -36,6 +66,11 @@ ASYMMETRIC_EXAMPLE = Call((
     torch.tensor([[1.0, 2.0]], dtype=torch.float64),
 ), label="a 3x4 input and a 1x2 kernel")
 
+ASYMMETRIC_KERNEL = Call((
+    torch.arange(12, dtype=torch.float64).reshape(3, 4),
+    torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64),
+), label="a 3x4 input and a kernel with no symmetry")
+
 register(Exercise(
     module="ex01_cross_correlation",
     title="Cross-correlation by hand",
@@ -50,8 +85,9 @@ the mathematical convolution flips the kernel in both axes first.""",
             summary="valid 2-D cross-correlation of X (H, W) with K (kh, kw), stride 1",
             calls=calls_matrix_and_kernel,
             reference=reference_cust_conv2d,
-            examples=(NOTES_EXAMPLE, ASYMMETRIC_EXAMPLE),
+            examples=(NOTES_EXAMPLE, ASYMMETRIC_EXAMPLE, ASYMMETRIC_KERNEL),
             checks=checks.standard(),
+            mistakes=MISTAKES_CORRELATION,
             hint="output shape is (H - kh + 1, W - kw + 1); Y[i, j] = (X[i:i+kh, j:j+kw] * K).sum()",
         ),
         Task(
@@ -59,8 +95,9 @@ the mathematical convolution flips the kernel in both axes first.""",
             summary="valid 2-D convolution: the kernel flipped in both axes, then cross-correlated",
             calls=calls_matrix_and_kernel,
             reference=reference_true_conv2d,
-            examples=(ASYMMETRIC_EXAMPLE,),
+            examples=(ASYMMETRIC_KERNEL, ASYMMETRIC_EXAMPLE),
             checks=checks.standard(),
+            mistakes=MISTAKES_CONVOLUTION,
             hint="flip K along both axes (K.flip(0, 1)) and cross-correlate",
         ),
     ),
