@@ -101,12 +101,16 @@ def render(failure: Failure, task: Task, check: Check) -> str:
         label = f" ({failure.call.label})" if failure.call.label else ""
         lines.append(f"smallest failing input{label}:")
         lines += [INDENT + line for line in call_lines(failure.call)]
-    if failure.expected is not None or failure.got is not None:
+    if failure.expected is not None:
         marks = wrong_entries(failure.expected, failure.got)
         exp, got = value_lines(failure.expected), value_lines(failure.got, marks)
         lines.append("expected: " + exp[0])
         lines += [INDENT + line for line in exp[1:]]
         lines.append("got:      " + got[0] + ("   (* = wrong entry)" if marks is not None and bool(marks.any()) else ""))
+        lines += [INDENT + line for line in got[1:]]
+    elif failure.got is not None:
+        got = value_lines(failure.got)
+        lines.append("got:      " + got[0])
         lines += [INDENT + line for line in got[1:]]
     hint = failure.hint or (task.hint if failure.status in ("failed", "error") and failure.call else None)
     if hint:
