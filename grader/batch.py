@@ -114,31 +114,31 @@ def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
     """Every submission's record, in the order of ``sources``. ``progress`` is called as each
     submission finishes. A judge that dies is replaced and its submission graded once more;
     if it dies again the submission is recorded as crashed."""
-    records: dict[str, dict[str, Any]] = {}
-    pending = list(sources)
+    records: dict[int, dict[str, Any]] = {}
+    pending = list(enumerate(sources))
     for attempt in range(2):
         if not pending:
             break
-        failed: list[SubmissionSource] = []
+        failed: list[tuple[int, SubmissionSource]] = []
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context(),
                                                     initializer=_judge_init) as pool:
-            futures = {pool.submit(grade_submission, s, plan): s for s in pending}
+            futures = {pool.submit(grade_submission, s, plan): (i, s) for i, s in pending}
             for future in concurrent.futures.as_completed(futures):
-                source = futures[future]
+                index, source = futures[future]
                 try:
                     record = future.result()
                 except Exception as exc:  # the judge itself died or failed
                     if attempt == 0:
-                        failed.append(source)
+                        failed.append((index, source))
                         continue
                     record = grade_submission(
                         SubmissionSource(source.name, problem=f"the grader failed on this submission: "
                                                              f"{type(exc).__name__}: {exc}"), plan)
                     record["grader_failed"] = True
-                records[source.name] = record
+                records[index] = record
                 progress(record)
         pending = failed
-    return [records[s.name] for s in sources]
+    return [records[i] for i in range(len(sources))]
 
 
 def versions() -> dict[str, str]:

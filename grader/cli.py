@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("grade",)
+COMMANDS = ("grade", "report")
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import registry
+from grader.filenames import distinct_file_names
 
-FORMATS = ("json", "csv", "gradescope", "junit")
+FORMATS = ("json", "csv", "gradescope", "junit", "html")
 
 
 def write_json(document: dict[str, Any], path: Path) -> Path:
@@ -49,9 +50,9 @@ def gradescope_results(submission: dict[str, Any]) -> dict[str, Any]:
 def write_gradescope(document: dict[str, Any], path: Path) -> Path:
     """A folder with one Gradescope results file per submission (``<name>.json``)."""
     path.mkdir(parents=True, exist_ok=True)
-    for sub in document["submissions"]:
-        (path / f"{_safe(sub['name'])}.json").write_text(json.dumps(gradescope_results(sub), indent=2,
-                                                                    ensure_ascii=False), encoding="utf-8")
+    submissions = document["submissions"]
+    for sub, file in zip(submissions, distinct_file_names([s["name"] for s in submissions], ".json")):
+        (path / file).write_text(json.dumps(gradescope_results(sub), indent=2, ensure_ascii=False), encoding="utf-8")
     return path
 
 
@@ -83,8 +84,12 @@ def _xml_text(text: str) -> str:
     return re.sub(r"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "?", text or "")
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.-]", "_", name) or "submission"
+def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
+    """A folder of per-student HTML feedback pages with pictures (imported on use: it loads
+    matplotlib and Jinja2)."""
+    from grader.feedback_html import write_feedback_html as write
+
+    return write(document, path)
 
 
 WRITERS: dict[str, tuple[Callable[[dict[str, Any], Path], Path], str]] = {
@@ -92,6 +97,7 @@ WRITERS: dict[str, tuple[Callable[[dict[str, Any], Path], Path], str]] = {
     "csv": (write_csv, ".csv"),
     "gradescope": (write_gradescope, ".gradescope"),
     "junit": (write_junit, ".junit.xml"),
+    "html": (write_feedback_html, ".feedback"),
 }
 """Format -> (writer, suffix of its path next to the JSON file)."""
 

@@ -1,0 +1,183 @@
+"""Feedback as HTML: one self-contained page per submission (every exercise, every check with
+its status, points and message, and pictures of the difference where a check has a 2-D
+counterexample), plus the page layout that the class report (:mod:`grader.report`) shares.
+
+Pages hold no scripts and load nothing: styles are inline, pictures are ``data:`` URIs, and a
+Content-Security-Policy forbids anything else. Everything taken from a submission (names,
+messages) is escaped by Jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from grader.filenames import distinct_file_names
+from grader.pictures import STATUS_COLOURS, counterexample_data_uri
+
+LAYOUT = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}{% endblock %}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 72em;
+       padding: 0 1em; color: #212121; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.6em 0; }
+th, td { text-align: left; padding: 0.25em 0.7em; border-bottom: 1px solid #eee; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f6f6f6; padding: 0.7em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
+      font-size: 0.9em; }
+img { max-width: 100%; height: auto; }
+.status { display: inline-block; padding: 0 0.5em; border-radius: 0.6em; color: white; font-size: 0.85em;
+          white-space: nowrap; }
+{% for status, colour in status_colours.items() %}
+.status-{{ status }} { background: {{ colour }}; }
+{% endfor %}
+.problem { border-left: 4px solid #c62828; background: #fdecea; padding: 0.5em 1em; }
+.mistake { font-weight: 600; }
+.muted { color: #757575; font-size: 0.9em; }
+.nowrap { white-space: nowrap; }
+details { margin: 0.4em 0 1em 0; } summary { cursor: pointer; }
+</style>
+</head>
+<body>
+{% block body %}{% endblock %}
+<p class="muted">convgrade {{ document.versions.convgrade }}: profile {{ document.profile }}, seed {{ document.seed }},
+device {{ document.device }}; torch {{ document.versions.torch }}, hypothesis {{ document.versions.hypothesis }}.</p>
+</body>
+</html>
+"""
+"""The page every HTML output extends (``{% extends "layout.html" %}``): blocks title and body."""
+
+FEEDBACK = """{% extends "layout.html" %}
+{% block title %}Feedback for {{ submission.name }}{% endblock %}
+{% block body %}
+<h1>Feedback for {{ submission.name }}</h1>
+<p>Score: <strong>{{ submission.score | points }} / {{ submission.max_score | points }}</strong> points</p>
+{% if submission.get("problem") %}
+<div class="problem"><p>This submission could not be graded:</p><pre>{{ submission.get("problem") }}</pre></div>
+{% endif %}
+<table>
+<tr><th>exercise</th><th>status</th><th class="num">points</th></tr>
+{% for module, exercise in submission.exercises.items() %}
+<tr><td><a href="#{{ module }}">{{ module }}</a></td><td>{{ exercise.status | badge }}</td>
+<td class="num">{{ exercise.score | points }} / {{ exercise.max_score | points }}</td></tr>
+{% endfor %}
+</table>
+{% if not submission.get("problem") %}
+{% for module, exercise in submission.exercises.items() %}
+<h2 id="{{ module }}">{{ module }} {{ exercise.status | badge }}
+<span class="muted">{{ exercise.score | points }} / {{ exercise.max_score | points }} points</span></h2>
+{% if exercise.status == "not_submitted" %}
+<p>{{ module }}.py was not submitted.</p>
+{% else %}
+<table>
+<tr><th>check</th><th>status</th><th class="num">points</th></tr>
+{% for check in exercise.checks %}
+<tr><td>{% if check.status != "passed" %}<a href="#{{ module }}:{{ check.name }}">{{ check.name }}</a>
+{% else %}{{ check.name }}{% endif %}</td><td>{{ check.status | badge }}</td>
+<td class="num">{{ check.points | points }} / {{ check.max_points | points }}</td></tr>
+{% endfor %}
+</table>
+{% for check in exercise.checks if check.status != "passed" %}
+<details open id="{{ module }}:{{ check.name }}">
+<summary>{{ check.name }} {{ check.status | badge }}</summary>
+{% if check.get("mistake") %}<p class="mistake">Recognised mistake: {{ check.get("mistake") }}</p>{% endif %}
+<pre>{{ check.message }}</pre>
+{% if check.get("counterexample") %}
+<figure><img src="{{ check.get("counterexample") | heatmaps }}"
+alt="heatmaps of the expected result, the result received and their difference for {{ check.name }}">
+<figcaption class="muted">The smallest failing input's expected result, the result received, and received minus
+expected (red: too large, blue: too small).</figcaption></figure>
+{% endif %}
+</details>
+{% endfor %}
+{% endif %}
+{% endfor %}
+{% endif %}
+{% endblock %}
+"""
+
+INDEX = """{% extends "layout.html" %}
+{% block title %}Feedback pages{% endblock %}
+{% block body %}
+<h1>Feedback pages</h1>
+<table>
+<tr><th>submission</th><th class="num">score</th></tr>
+{% for submission, page in pages %}
+<tr><td><a href="{{ page }}">{{ submission.name }}</a></td>
+<td class="num">{{ submission.score | points }} / {{ submission.max_score | points }}</td></tr>
+{% endfor %}
+</table>
+{% endblock %}
+"""
+
+INDEX_PAGE = "index.html"
+
+
+def points(value: float) -> str:
+    """Points as the tables print them: ``2``, ``1.5``."""
+    return f"{value:g}"
+
+
+def badge(status: str) -> Markup:
+    """A coloured label for a check or exercise status."""
+    if status not in STATUS_COLOURS:
+        raise ValueError(f"unknown status {status!r}")
+    return Markup('<span class="status status-{0}">{1}</span>').format(status, status.replace("_", " "))
+
+
+@functools.lru_cache(maxsize=64)
+def _heatmaps(counterexample_json: str) -> str:
+    return counterexample_data_uri(json.loads(counterexample_json))
+
+
+def heatmaps(counterexample: dict[str, list]) -> str:
+    """A check's counterexample drawn as a ``data:`` URI; checks that failed on the same
+    matrices (often several checks of one task) share one drawing."""
+    return _heatmaps(json.dumps(counterexample))
+
+
+def environment(**templates: str) -> jinja2.Environment:
+    """A Jinja2 environment that escapes every value, knows ``layout.html`` and ``templates``
+    (name -> source), and has the filters ``points``, ``badge`` and ``heatmaps``."""
+    env = jinja2.Environment(loader=jinja2.DictLoader({"layout.html": LAYOUT, **templates}), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(points=points, badge=badge, heatmaps=heatmaps)
+    env.globals["status_colours"] = STATUS_COLOURS
+    return env
+
+
+_PAGES = environment(feedback=FEEDBACK, index=INDEX)
+
+
+def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str:
+    """The feedback page of one submission of a results ``document``."""
+    return _PAGES.get_template("feedback").render(submission=submission, document=document)
+
+
+def page_names(names: list[str]) -> list[str]:
+    """One distinct page per submission name (see :func:`grader.filenames.distinct_file_names`)."""
+    return distinct_file_names(names, ".html", reserved=(INDEX_PAGE,))
+
+
+def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
+    """A folder at ``path`` with one feedback page per submission and an ``index.html``
+    linking them (a writer of :data:`grader.formats.WRITERS`' shape)."""
+    path.mkdir(parents=True, exist_ok=True)
+    submissions = document["submissions"]
+    pages = page_names([s["name"] for s in submissions])
+    for submission, page in zip(submissions, pages, strict=True):
+        (path / page).write_text(render_feedback(submission, document), encoding="utf-8")
+    index = _PAGES.get_template("index").render(pages=list(zip(submissions, pages, strict=True)), document=document)
+    (path / INDEX_PAGE).write_text(index, encoding="utf-8")
+    return path
