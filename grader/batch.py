@@ -22,7 +22,7 @@ from grader import registry
 from grader.outcome import CheckResult
 from grader.runner import Runner
 from grader.sandbox import Limits, WorkerTarget, context
-from grader.settings import Settings
+from grader.settings import Settings, use_one_thread
 from grader.submissions import SubmissionSource
 
 STATUS_PRIORITY = ("forbidden", "timeout", "crashed", "error", "failed", "not_submitted")
@@ -82,7 +82,7 @@ def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any
 
 def grade_submission(source: SubmissionSource, plan: Plan) -> dict[str, Any]:
     """One submission's record: ``{"name", "score", "max_score", "exercises": {...}}``."""
-    torch.set_num_threads(1)
+    use_one_thread()
     exercises: dict[str, Any] = {}
     for exercise in registry.all_exercises():
         if source.problem:
@@ -105,10 +105,6 @@ def grade_submission(source: SubmissionSource, plan: Plan) -> dict[str, Any]:
     return record
 
 
-def _judge_init() -> None:
-    torch.set_num_threads(1)
-
-
 def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
                 progress: Callable[[dict[str, Any]], None] = lambda record: None) -> list[dict[str, Any]]:
     """Every submission's record, in the order of ``sources``. ``progress`` is called as each
@@ -121,7 +117,7 @@ def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
             break
         failed: list[tuple[int, SubmissionSource]] = []
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context(),
-                                                    initializer=_judge_init) as pool:
+                                                    initializer=use_one_thread) as pool:
             futures = {pool.submit(grade_submission, s, plan): (i, s) for i, s in pending}
             for future in concurrent.futures.as_completed(futures):
                 index, source = futures[future]

@@ -1,12 +1,15 @@
 """Imported once by the worker forkserver, so each forked worker (and judge) starts warm:
-torch, the whole catalog (whose procedures run inside workers), and the guard's first use
-(torch's dispatch modes import and initialise machinery worth seconds on first use)."""
+torch (with one intra-op thread), the whole catalog (whose procedures run inside workers), and
+the guard's first use (torch's dispatch modes import and initialise machinery worth seconds on
+first use)."""
 
 import torch
 
 from grader import registry
 from grader.guard import Guard
+from grader.settings import use_one_thread
 
+use_one_thread()
 registry.all_exercises()
 with Guard("by_hand"):
     torch.ones(2, 2).sum()

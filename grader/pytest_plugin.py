@@ -21,7 +21,7 @@ from grader.exercise import Check, Exercise, Task
 from grader.outcome import CheckResult
 from grader.points import points_table
 from grader.runner import Runner
-from grader.settings import DeviceUnavailable, Settings
+from grader.settings import DeviceUnavailable, Settings, use_one_thread
 from grader.target import InProcessTarget
 
 RUNNERS = pytest.StashKey[dict]()
@@ -48,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                                config.getoption("--device"))
     except (DeviceUnavailable, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    use_one_thread()
     config.stash[RUNNERS] = {}
     config.stash[RESULTS] = []
 

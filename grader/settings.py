@@ -27,6 +27,13 @@ settings.register_profile("convgrade-student", max_examples=25, database=None, *
 settings.register_profile("convgrade-grading", max_examples=60, database=None, derandomize=False, **_COMMON)
 
 
+def use_one_thread() -> None:
+    """Grade with one intra-op thread: the tensors are tiny, and on a busy machine torch's
+    thread pool makes each small operation orders of magnitude slower. Every grading process
+    (pytest, judges, workers) calls this once."""
+    torch.set_num_threads(1)
+
+
 class DeviceUnavailable(RuntimeError):
     """``--device cuda`` on a machine without CUDA."""
 
