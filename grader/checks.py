@@ -63,8 +63,8 @@ def noncontiguous_inputs(points: float = 1) -> Check:
 
 
 def inputs_unmodified(points: float = 1) -> Check:
-    return property_check("inputs_unmodified", "leaves its input tensors unchanged", points,
-                          Variant(torch.float32, judge_values=False, judge_inputs=True))
+    return property_check("inputs_unmodified", "leaves its input tensors unchanged (and is still right)",
+                          points, Variant(torch.float32, judge_inputs=True))
 
 
 def standard(points: float = 2, extra_points: float = 1) -> tuple[Check, ...]:

@@ -52,19 +52,19 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {TAG: "foreign", "type": _type_name(value), "text": ""}
     if value is None or type(value) in (bool, int, float, str):
         return value
+    module = type(value).__module__ or ""
+    if module == "numpy" and isinstance(value, (numbers.Integral, numbers.Real)) and hasattr(value, "item"):
+        return value.item()  # a numpy scalar counts as the Python number it holds
     if type(value) in (tuple, list):
         items = [encode(v, depth + 1) for v in value]
         return tuple(items) if type(value) is tuple else items
     if type(value) is dict and all(type(k) is str for k in value):
         return {k: encode(v, depth + 1) for k, v in value.items()}
-    module = type(value).__module__ or ""
     if module.startswith("sympy"):
         import sympy
 
         if isinstance(value, sympy.Basic):
             return {TAG: "sympy", "srepr": sympy.srepr(value)}
-    if isinstance(value, numbers.Integral) and module.startswith("numpy"):
-        return {TAG: "foreign", "type": _type_name(value), "text": repr(value)}
     return {TAG: "foreign", "type": _type_name(value), "text": ""}
 
 

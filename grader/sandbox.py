@@ -12,9 +12,10 @@ submission), then it
 * blocks imports of the grader, the solutions and the tests,
 * sends its stdout and stderr to /dev/null,
 
-and answers the judge's requests (``presence``, ``call``) over a pipe. Replies are encoded by
-:mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never unpickles
-anything a worker sends. A call that overruns its time limit, or a worker that dies, becomes an
+and answers the judge's requests (``presence``, ``call``) over a pipe. Both directions are
+encoded by :mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never
+unpickles anything a worker sends, and tensors travel as CPU data that the worker puts back on
+their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time limit, or a worker that dies, becomes an
 :class:`grader.outcome.Abort` with status ``timeout`` or ``crashed``; the worker is killed and
 the next exercise gets a new one.
 """
@@ -72,6 +73,7 @@ def _confine(files: dict[str, str], memory_mb: int) -> tuple[Path, dict[str, Any
     limit = vm_kb * 1024 + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with an OSError instead of killing us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "grader"}
     for k in trusted:
@@ -95,7 +97,7 @@ def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
 
     while True:
         try:
-            request = conn.recv()
+            request = codec.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
         kind = request[0]
@@ -196,7 +198,7 @@ class WorkerTarget:
         timeout = min(self.limits.call_seconds, left)
         start = time.monotonic()
         try:
-            self._conn.send(request)
+            self._conn.send_bytes(codec.dumps(request))
             ready = self._conn.poll(timeout)
             payload = self._conn.recv_bytes() if ready else None
         except (EOFError, OSError, BrokenPipeError):
