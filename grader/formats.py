@@ -14,8 +14,9 @@ from typing import Any, Callable
 
 from grader import registry
 from grader.filenames import distinct_file_names
+from grader.formats_github import write_github
 
-FORMATS = ("json", "csv", "gradescope", "junit", "html")
+FORMATS = ("json", "csv", "gradescope", "junit", "html", "github")
 
 
 def write_json(document: dict[str, Any], path: Path) -> Path:
@@ -98,6 +99,7 @@ WRITERS: dict[str, tuple[Callable[[dict[str, Any], Path], Path], str]] = {
     "gradescope": (write_gradescope, ".gradescope"),
     "junit": (write_junit, ".junit.xml"),
     "html": (write_feedback_html, ".feedback"),
+    "github": (write_github, ".github"),
 }
 """Format -> (writer, suffix of its path next to the JSON file)."""
 

@@ -11,13 +11,14 @@ import os
 from dataclasses import dataclass
 
 import torch
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 PROFILES = ("student", "grading")
 DEFAULT_SEED = 20261128
 
 _COMMON = dict(
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],  # no "explain": slow
     print_blob=False,
     report_multiple_bugs=False,
     verbosity=Verbosity.quiet,

@@ -145,7 +145,7 @@ HOSTILE = {
     """,
 }
 
-SIDE_EFFECTS = """
+SIDE_EFFECTS = textwrap.dedent("""
     import os, sys, torch
     print("x" * 1_000_000)
     sys.stderr.write("noise\\n" * 1000)
@@ -155,7 +155,7 @@ SIDE_EFFECTS = """
                 handle.write("{}")
         except Exception:
             pass
-""" + textwrap.dedent((SOLUTIONS / "ex01_cross_correlation.py").read_text())
+""") + (SOLUTIONS / "ex01_cross_correlation.py").read_text()
 
 
 def make_class(root: Path) -> Path:

@@ -50,8 +50,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="a submission folder, a folder of submission folders or notebooks, or a .ipynb")
     grade.add_argument("--out", type=Path, default=Path("results.json"), help="JSON results path (default: results.json)")
     grade.add_argument("--format", type=_formats, default=["json"],
-                       help="comma-separated: json,csv,gradescope,junit,html (others are written beside --out; "
-                            "html: a folder of per-student feedback pages with pictures)")
+                       help="comma-separated: json,csv,gradescope,junit,html,github (others are written beside --out; "
+                            "html: per-student feedback pages with pictures; github: a job summary and "
+                            "annotations for GitHub Actions)")
     grade.add_argument("--jobs", type=_positive(int), default=default_jobs(), help="judges in parallel (default: cores)")
     grade.add_argument("--profile", choices=("grading", "student"), default="grading",
                        help="grading (default): derandomized, more examples; student: fast")
