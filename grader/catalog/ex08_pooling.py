@@ -3,6 +3,7 @@ dilation (max only), ceil_mode (and its last-window rule) and count_include_pad 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -10,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader import checks, strategies
-from grader.exercise import Call, ErrorCase, Exercise, Task
+from grader.exercise import Call, ErrorCase, Exercise, Mistake, Task
 from grader.registry import register
 
 
@@ -24,6 +25,206 @@ def reference_avg_pool2d(input: torch.Tensor, kernel_size: Any, stride: Any = No
                          ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
     """(N, C, H, W) or (C, H, W) -> the same rank: torch's average pooling."""
     return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def axis_windows(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool,
+                 last_window_rule: bool = True) -> list[list[int]]:
+    """For each output position along one axis, the input indices its window covers (negative or
+    at least ``n`` where it lies in the padding or, with ceil_mode, past it)."""
+    count = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and last_window_rule and (count - 1) * s >= n + p:
+        count -= 1
+    return [[o * s - p + d * i for i in range(k)] for o in range(max(count, 0))]
+
+
+def pool_by_hand(input: torch.Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                 ceil_mode: bool, *, average: bool, count_include_pad: bool = True, pad_value: float = -math.inf,
+                 last_window_rule: bool = True) -> torch.Tensor:
+    """Pooling window by window, laid out as torch lays it out, for the mistakes that are not a
+    change of arguments. Max: the largest input pixel of the window, or ``pad_value`` if larger and
+    the window covers padding (-inf for a window with no input pixel). Average: the sum of its
+    input pixels over the number of its pixels inside the padded input (``count_include_pad``)
+    or inside the input (0/0 gives NaN). With the default knobs it equals torch."""
+    x = input if input.dim() == 4 else input[None]
+    pads = strategies.as_pair(padding)
+    axes = [axis_windows(n, k, s, p, d, ceil_mode, last_window_rule) for n, k, s, p, d in
+            zip(x.shape[-2:], strategies.as_pair(kernel_size),
+                strategies.as_pair(kernel_size if stride is None else stride), pads, strategies.as_pair(dilation))]
+    inside = [[[i for i in window if 0 <= i < n] for window in windows] for windows, n in zip(axes, x.shape[-2:])]
+    padded = [[[i for i in window if -p <= i < n + p] for window in windows]
+              for windows, n, p in zip(axes, x.shape[-2:], pads)]
+    out = x.new_empty(*x.shape[:2], len(axes[0]), len(axes[1]))
+    for i, (rows, padded_rows) in enumerate(zip(inside[0], padded[0])):
+        for j, (cols, padded_cols) in enumerate(zip(inside[1], padded[1])):
+            window = x[..., torch.tensor(rows, dtype=torch.long), :][..., torch.tensor(cols, dtype=torch.long)]
+            window = window.flatten(-2)
+            covers_padding = len(padded_rows) * len(padded_cols) > window.shape[-1]
+            if average:
+                divisor = len(padded_rows) * len(padded_cols) if count_include_pad else window.shape[-1]
+                out[..., i, j] = window.sum(-1) / torch.tensor(float(divisor), dtype=x.dtype)
+            else:
+                extra = [pad_value, -math.inf] if covers_padding else [-math.inf]
+                out[..., i, j] = torch.cat((window, window.new_tensor(extra).expand(*x.shape[:2], -1)), -1).amax(-1)
+    return out if input.dim() == 4 else out[0]
+
+
+def swap_pair(value: Any) -> Any:
+    """``(h, w)`` -> ``(w, h)``; an int or None unchanged."""
+    return value if value is None or isinstance(value, int) else tuple(value)[::-1]
+
+
+def mistake_max_stride_none_as_one(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                   dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Takes stride=None as stride 1 instead of stride = kernel_size: overlapping windows."""
+    return reference_max_pool2d(input, kernel_size, 1 if stride is None else stride, padding, dilation, ceil_mode)
+
+
+def mistake_max_zero_padding(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                             dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Pads with zeros instead of -inf, so a window of negative pixels touching the padding gives 0."""
+    return pool_by_hand(input, kernel_size, stride, padding, dilation, ceil_mode, average=False, pad_value=0.0)
+
+
+def mistake_max_ceil_mode_ignored(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                  dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Always counts windows with the floor, as if ceil_mode were False."""
+    return reference_max_pool2d(input, kernel_size, stride, padding, dilation, False)
+
+
+def mistake_max_no_last_window_rule(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                    dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """With ceil_mode, keeps a last window that starts in the right padding or past it (an extra
+    row or column of -inf)."""
+    return pool_by_hand(input, kernel_size, stride, padding, dilation, ceil_mode, average=False,
+                        last_window_rule=False)
+
+
+def mistake_max_dilation_ignored(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                 dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Pools over contiguous windows whatever the dilation."""
+    return reference_max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode)
+
+
+def mistake_max_sides_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                              dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Reads the kernel_size and stride pairs as (w, h): kw x kh windows, sw rows and sh columns apart."""
+    return pool_by_hand(input, swap_pair(kernel_size), swap_pair(stride), padding, dilation, ceil_mode,
+                        average=False)
+
+
+def mistake_max_kernel_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                               dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Reads the kernel_size pair as (w, h), a given stride the right way round: kw x kh windows."""
+    return pool_by_hand(input, swap_pair(kernel_size), stride, padding, dilation, ceil_mode, average=False)
+
+
+def mistake_max_stride_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                               dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """Reads the stride pair as (w, h), the kernel the right way round: windows sw rows and sh columns apart."""
+    return pool_by_hand(input, kernel_size, swap_pair(stride), padding, dilation, ceil_mode, average=False)
+
+
+def mistake_avg_stride_none_as_one(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                   ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Takes stride=None as stride 1 instead of stride = kernel_size: overlapping windows."""
+    return reference_avg_pool2d(input, kernel_size, 1 if stride is None else stride, padding, ceil_mode,
+                                count_include_pad)
+
+
+def mistake_avg_padding_never_counted(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                      ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Ignores count_include_pad and always divides by the input pixels alone, as if it were False."""
+    return reference_avg_pool2d(input, kernel_size, stride, padding, ceil_mode, False)
+
+
+def mistake_avg_padding_always_counted(input: torch.Tensor, kernel_size: Any, stride: Any = None,
+                                       padding: Any = 0, ceil_mode: bool = False,
+                                       count_include_pad: bool = True) -> torch.Tensor:
+    """Ignores count_include_pad and always counts the padding in the divisor, as if it were True."""
+    return reference_avg_pool2d(input, kernel_size, stride, padding, ceil_mode, True)
+
+
+def mistake_avg_ceil_mode_ignored(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                  ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Always counts windows with the floor, as if ceil_mode were False."""
+    return reference_avg_pool2d(input, kernel_size, stride, padding, False, count_include_pad)
+
+
+def mistake_avg_no_last_window_rule(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                    ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """With ceil_mode, keeps a last window that starts in the right padding or past it (an extra
+    row or column of 0, or NaN where nothing is counted)."""
+    return pool_by_hand(input, kernel_size, stride, padding, 1, ceil_mode, average=True,
+                        count_include_pad=count_include_pad, last_window_rule=False)
+
+
+def mistake_avg_sides_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                              ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Reads the kernel_size and stride pairs as (w, h): kw x kh windows, sw rows and sh columns apart."""
+    return pool_by_hand(input, swap_pair(kernel_size), swap_pair(stride), padding, 1, ceil_mode, average=True,
+                        count_include_pad=count_include_pad)
+
+
+def mistake_avg_kernel_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                               ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Reads the kernel_size pair as (w, h), a given stride the right way round: kw x kh windows."""
+    return pool_by_hand(input, swap_pair(kernel_size), stride, padding, 1, ceil_mode, average=True,
+                        count_include_pad=count_include_pad)
+
+
+def mistake_avg_stride_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                               ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """Reads the stride pair as (w, h), the kernel the right way round: windows sw rows and sh columns apart."""
+    return pool_by_hand(input, kernel_size, swap_pair(stride), padding, 1, ceil_mode, average=True,
+                        count_include_pad=count_include_pad)
+
+
+def mistake_avg_full_kernel_divisor(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                                    ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """With count_include_pad, divides every window by kh*kw, even a ceil_mode window that runs
+    past the padded input (torch divides it by its part inside the padded input)."""
+    kh, kw = strategies.as_pair(kernel_size)
+    return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                        kh * kw if count_include_pad else None)
+
+
+STRIDE_NONE_HINT = "stride=None means stride = kernel_size (non-overlapping windows), not 1"
+CEIL_HINT = ("with ceil_mode, round the number of windows up: (n + 2p - d*(k-1) - 1 + s - 1) // s + 1, "
+             "minus one if the last window would start at (out-1)*s >= n + p")
+LAST_WINDOW_HINT = ("with ceil_mode, drop the last window when it would start in the right padding or past it: "
+                    "if (out - 1) * s >= n + p: out -= 1")
+# A swap shows only where the pair is asymmetric: on a counterexample where one swap alone explains
+# the result, that one is named (a combined swap with stride None is the kernel's swap).
+SWAP_HINT = "an (h, w) pair gives the height first: kh, kw = kernel_size and sh, sw = stride"
+
+MAX_MISTAKES = (
+    Mistake("stride=None taken as 1", STRIDE_NONE_HINT, mistake_max_stride_none_as_one),
+    Mistake("padded with zeros instead of -inf", "pad with float('-inf') (or skip the padding): a padded "
+            "pixel must never be the maximum", mistake_max_zero_padding),
+    Mistake("ceil_mode ignored", CEIL_HINT, mistake_max_ceil_mode_ignored),
+    Mistake("ceil_mode without torch's last-window rule", LAST_WINDOW_HINT, mistake_max_no_last_window_rule),
+    Mistake("dilation ignored", "a window takes every d-th pixel: rows i*s - p + d*a for a in range(kh), "
+            "and spans d*(k-1)+1 pixels", mistake_max_dilation_ignored),
+    Mistake("height and width swapped in kernel_size", SWAP_HINT, mistake_max_kernel_swapped),
+    Mistake("height and width swapped in stride", SWAP_HINT, mistake_max_stride_swapped),
+    Mistake("height and width swapped in kernel_size and stride", SWAP_HINT, mistake_max_sides_swapped),
+)
+
+AVG_MISTAKES = (
+    Mistake("stride=None taken as 1", STRIDE_NONE_HINT, mistake_avg_stride_none_as_one),
+    Mistake("count_include_pad ignored (padding never counted)", "with count_include_pad=True the divisor counts "
+            "the padded pixels of the window too (only the part past the padded input is left out)",
+            mistake_avg_padding_never_counted),
+    Mistake("count_include_pad ignored (padding always counted)", "with count_include_pad=False divide by the "
+            "number of real input pixels in the window, not by its size", mistake_avg_padding_always_counted),
+    Mistake("ceil_mode ignored", CEIL_HINT, mistake_avg_ceil_mode_ignored),
+    Mistake("ceil_mode without torch's last-window rule", LAST_WINDOW_HINT, mistake_avg_no_last_window_rule),
+    Mistake("height and width swapped in kernel_size", SWAP_HINT, mistake_avg_kernel_swapped),
+    Mistake("height and width swapped in stride", SWAP_HINT, mistake_avg_stride_swapped),
+    Mistake("height and width swapped in kernel_size and stride", SWAP_HINT, mistake_avg_sides_swapped),
+    Mistake("divisor always kh*kw", "a ceil_mode window that runs past the padded input is divided by its "
+            "part inside it: min(start + k, n + p) - start per axis, start = i*s - p", mistake_avg_full_kernel_divisor),
+)
 
 
 def dilations_for(kernel: int) -> st.SearchStrategy[int]:
@@ -115,13 +316,14 @@ AVG_EXAMPLES = (
     Call((grid(2, 2, 4, 6), 2), label="a 2x2 average pool, stride None (so stride = kernel)"),
     Call((grid(1, 3, 4), 3), dict(stride=1, padding=1, count_include_pad=False),
          label="padding, count_include_pad=False: divide by the input pixels only"),
+    # before the ceil_mode examples, so that swapped sides show on windows that fit the input
+    Call((grid(1, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label="a 1x3 kernel with stride (2, 1)"),
     Call((grid(1, 3, 5), 2), CEIL_ARGS,
          label="ceil_mode: the last column's windows are clipped to the input (divisor 2, not 4)"),
     Call((grid(1, 3, 5), 2), {**CEIL_ARGS, "count_include_pad": False},
          label="ceil_mode with count_include_pad=False"),
     Call((grid(1, 2, 6), (2, 3), (1, 2), (0, 1), True, True),
          label="ceil_mode: the last window covers a padded column and runs past it (divisor 2*2, not 2*3)"),
-    Call((grid(1, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label="a 1x3 kernel with stride (2, 1)"),
 )
 
 
@@ -158,6 +360,7 @@ pixels it covers otherwise. Padding may be at most half the kernel.""",
                          ErrorCase(Call((grid(1, 4, 5), 2), dict(dilation=(4, 1))),
                                    "kernel 2 with dilation 4 spans 5 rows, more than the input's 4")),
             checks=(*checks.standard(), checks.raises_like_torch()),
+            mistakes=MAX_MISTAKES,
             hint="windows per axis: (n + 2p - d*(k-1) - 1) // s + 1 (ceil with ceil_mode, except for a "
                  "last window that would start in the right padding); stride None means stride = "
                  "kernel_size; pad with -inf, not 0; the first number of a pair is the height",
@@ -170,6 +373,7 @@ pixels it covers otherwise. Padding may be at most half the kernel.""",
             examples=AVG_EXAMPLES,
             error_cases=shared_error_cases(),
             checks=(*checks.standard(), checks.raises_like_torch()),
+            mistakes=AVG_MISTAKES,
             hint="windows per axis: (n + 2p - k) // s + 1 (ceil with ceil_mode, except for a last window "
                  "that would start in the right padding); divisor: the window clipped to the padded input "
                  "(count_include_pad=True) or to the input itself (False)",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from grader import strategies
 from grader.checks import run_property
 from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Task
+from grader.exercise import Call, Check, Exercise, Mistake, Task
 from grader.judge import Variant, judge_call, prepare, refuse
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
@@ -38,6 +38,92 @@ def reference_receptive_field(layers: Sequence[Layer]) -> tuple[int, int, float]
         start += ((k_eff - 1) / 2 - padding) * jump
         jump *= stride
     return size, jump, start
+
+
+def mistake_own_stride_in_size(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Grows the size by (k_eff - 1) * stride, the layer's own stride, instead of (k_eff - 1) * jump,
+    the spacing of the layer's inputs (start and jump are right)."""
+    size, jump, start = 1, 1, 0.0
+    for kernel, stride, padding, dilation in layers:
+        k_eff = dilation * (kernel - 1) + 1
+        size += (k_eff - 1) * stride
+        start += ((k_eff - 1) / 2 - padding) * jump
+        jump *= stride
+    return size, jump, start
+
+
+def mistake_jump_set_to_stride(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Sets ``jump = stride`` instead of ``jump *= stride``: each layer is scaled by the previous
+    layer's stride alone, not by the product of all earlier strides."""
+    size, jump, start = 1, 1, 0.0
+    for kernel, stride, padding, dilation in layers:
+        k_eff = dilation * (kernel - 1) + 1
+        size += (k_eff - 1) * jump
+        start += ((k_eff - 1) / 2 - padding) * jump
+        jump = stride
+    return size, jump, start
+
+
+def mistake_dilation_ignored(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Uses the kernel size as the window's width, as if every dilation were 1."""
+    return reference_receptive_field([(kernel, stride, padding, 1) for kernel, stride, padding, _ in layers])
+
+
+def mistake_padding_ignored(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Moves ``start`` by (k_eff - 1) / 2 * jump, forgetting the padding's shift to the left."""
+    return reference_receptive_field([(kernel, stride, 0, dilation) for kernel, stride, _, dilation in layers])
+
+
+def mistake_start_at_left_edge(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Returns the first field's leftmost pixel (start -= padding * jump only), not its centre."""
+    size, jump, start = reference_receptive_field(layers)
+    return size, jump, start - (size - 1) / 2
+
+
+def mistake_size_one_too_small(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Starts the size at 0 (or measures it as last - first without the + 1): one pixel short."""
+    size, jump, start = reference_receptive_field(layers)
+    return size - 1, jump, start
+
+
+def mistake_size_one_too_large(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Returns the size one pixel too wide (a fencepost error such as starting the size at 2)."""
+    size, jump, start = reference_receptive_field(layers)
+    return size + 1, jump, start
+
+
+def mistake_jump_updated_first(layers: Sequence[Layer]) -> tuple[int, int, float]:
+    """Multiplies ``jump`` by the layer's stride before growing ``size`` and moving ``start``, so a
+    layer's own stride widens its own window."""
+    size, jump, start = 1, 1, 0.0
+    for kernel, stride, padding, dilation in layers:
+        k_eff = dilation * (kernel - 1) + 1
+        jump *= stride
+        size += (k_eff - 1) * jump
+        start += ((k_eff - 1) / 2 - padding) * jump
+    return size, jump, start
+
+
+SIZE_HINT = "the size starts at 1 (one pixel) and grows by (k_eff - 1) * jump per layer"
+
+MISTAKES = (
+    Mistake("the layer's own stride used instead of the cumulative jump", "grow the size by (k_eff - 1) * jump, "
+            "where jump is the product of the strides of the earlier layers, not this layer's stride",
+            mistake_own_stride_in_size),
+    Mistake("jump set to the layer's stride instead of multiplied by it", "jump is the product of all the strides "
+            "so far: jump *= stride, not jump = stride", mistake_jump_set_to_stride),
+    Mistake("dilation ignored", "a dilated kernel spans k_eff = d*(k-1)+1 input pixels of its layer: use k_eff, "
+            "not k", mistake_dilation_ignored),
+    Mistake("padding ignored in start", "padding p shifts the first window p of the layer's inputs to the left: "
+            "start += ((k_eff-1)/2 - p) * jump", mistake_padding_ignored),
+    Mistake("start at the field's left edge instead of its centre", "start is the centre of the first field: "
+            "start += ((k_eff-1)/2 - p) * jump, i.e. its left edge plus (size-1)/2", mistake_start_at_left_edge),
+    Mistake("size one pixel too small", SIZE_HINT, mistake_size_one_too_small),
+    Mistake("size one pixel too large", SIZE_HINT, mistake_size_one_too_large),
+    Mistake("jump multiplied before updating size and start", "update size and start with the jump of the "
+            "layer's inputs, then jump *= stride: a stride spaces the outputs, not its own window",
+            mistake_jump_updated_first),
+)
 
 
 def gradient_footprint(layers: Sequence[Layer]) -> dict[str, Any]:
@@ -170,6 +256,7 @@ multiplied by $s$, since a layer's stride spaces its outputs, not its own window
                 Check("matches_reference", "size, jump and start are right for every stack of layers, "
                       "as the gradient of one output unit of real convolutions shows", 3, matches_reference),
             ),
+            mistakes=MISTAKES,
             hint="walk the layers in order from the input: k_eff = d*(k-1)+1; size += (k_eff-1)*jump; "
                  "start += ((k_eff-1)/2 - p)*jump; then jump *= s",
         ),
