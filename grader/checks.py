@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from hypothesis import given, seed
+from hypothesis import given, seed, settings
 
 from grader.context import Context
 from grader.exercise import Call, Check, Task
@@ -20,15 +20,18 @@ from grader.judge import Variant, judge_call, prepare, reference_result, refuse_
 from grader.outcome import CheckFailed, Failure
 
 
-def run_property(task: Task, ctx: Context, judge: Callable[[Call], object]) -> None:
+def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], share: float = 1.0) -> None:
     """Apply ``judge`` to the task's pinned examples, then to the calls hypothesis draws (which
-    shrinks any failure to the smallest input that shows it)."""
+    shrinks any failure to the smallest input that shows it). ``share`` scales the profile's
+    number of drawn examples (secondary checks draw fewer than the main one)."""
     for example in task.examples:
         judge(example)
     if task.calls is None:
         return
+    profile = ctx.settings.hypothesis
+    drawn = settings(profile, max_examples=max(5, round(profile.max_examples * share)))
 
-    @ctx.settings.hypothesis
+    @drawn
     @given(task.calls())
     def prop(call: Call) -> None:
         judge(call)
@@ -38,11 +41,16 @@ def run_property(task: Task, ctx: Context, judge: Callable[[Call], object]) -> N
     prop()
 
 
-def property_check(name: str, description: str, points: float, variant: Variant) -> Check:
+SECONDARY = 0.5
+"""Share of the drawn examples for checks of one property of the result (dtype, layout, inputs
+untouched), beside the main check against torch, which draws the profile's full number."""
+
+
+def property_check(name: str, description: str, points: float, variant: Variant, share: float = 1.0) -> Check:
     """A check that every drawn call, prepared as ``variant`` says, gives the reference's result."""
 
     def run(task: Task, ctx: Context) -> None:
-        run_property(task, ctx, lambda call: judge_call(task, ctx, call, variant))
+        run_property(task, ctx, lambda call: judge_call(task, ctx, call, variant), share)
 
     return Check(name, description, points, run)
 
@@ -54,17 +62,17 @@ def matches_torch(points: float = 2) -> Check:
 
 def keeps_float64(points: float = 1) -> Check:
     return property_check("keeps_float64", "float64 inputs give a float64 result, accurate to float64",
-                          points, Variant(torch.float64))
+                          points, Variant(torch.float64), SECONDARY)
 
 
 def noncontiguous_inputs(points: float = 1) -> Check:
     return property_check("noncontiguous_inputs", "works on non-contiguous input views (transposed, strided)",
-                          points, Variant(torch.float32, layout="noncontiguous"))
+                          points, Variant(torch.float32, layout="noncontiguous"), SECONDARY)
 
 
 def inputs_unmodified(points: float = 1) -> Check:
     return property_check("inputs_unmodified", "leaves its input tensors unchanged (and is still right)",
-                          points, Variant(torch.float32, judge_inputs=True))
+                          points, Variant(torch.float32, judge_inputs=True), SECONDARY)
 
 
 def standard(points: float = 2, extra_points: float = 1) -> tuple[Check, ...]:

@@ -24,8 +24,8 @@ _COMMON = dict(
     verbosity=Verbosity.quiet,
     suppress_health_check=list(HealthCheck),
 )
-settings.register_profile("convgrade-student", max_examples=25, database=None, **_COMMON)
-settings.register_profile("convgrade-grading", max_examples=60, database=None, derandomize=False, **_COMMON)
+settings.register_profile("convgrade-student", max_examples=20, database=None, **_COMMON)
+settings.register_profile("convgrade-grading", max_examples=40, database=None, **_COMMON)
 
 
 def use_one_thread() -> None:
