@@ -22,7 +22,7 @@ from grader import registry
 from grader.outcome import CheckResult
 from grader.runner import Runner
 from grader.sandbox import Limits, WorkerTarget, context
-from grader.settings import Settings, use_one_thread
+from grader.settings import Settings, full_float32_precision, use_one_thread
 from grader.submissions import SubmissionSource
 
 STATUS_PRIORITY = ("forbidden", "timeout", "crashed", "error", "failed", "not_submitted")
@@ -146,7 +146,9 @@ def versions() -> dict[str, str]:
 
 
 def precision_modes() -> dict[str, Any]:
-    """The TF32 switches in force (recorded so a grade can be traced to its arithmetic)."""
+    """The TF32 switches in force while student code runs (recorded so a grade can be traced to
+    its arithmetic; see :func:`grader.settings.full_float32_precision`)."""
+    full_float32_precision()
     return {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
             "float32_matmul_precision": torch.get_float32_matmul_precision()}
@@ -156,7 +158,7 @@ def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str,
     """The whole results JSON."""
     s = plan.settings
     return {"seed": s.seed, "profile": s.profile, "device": str(s.device), "versions": versions(),
-            "precision": precision_modes(),
+            "precision": {**precision_modes(), "input_dtypes": ["float32", "float64"]},
             "limits": {"call_seconds": plan.limits.call_seconds, "exercise_seconds": plan.limits.exercise_seconds,
                        "memory_mb": plan.limits.memory_mb},
             "submissions": list(records)}

@@ -35,6 +35,16 @@ def use_one_thread() -> None:
     torch.set_num_threads(1)
 
 
+def full_float32_precision() -> None:
+    """Switch TF32 off (cuDNN uses it for float32 convolutions by default, about 3e-4 relative
+    error): the grader's references are float64 on the CPU, and before every call of student
+    code this runs again, so a student's own model (CNNNet, FCN, learn_kernel) is judged in full
+    float32 whatever its module set. The switches in force are recorded in the results."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+
+
 class DeviceUnavailable(RuntimeError):
     """``--device cuda`` on a machine without CUDA."""
 

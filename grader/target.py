@@ -17,6 +17,7 @@ from typing import Any, Iterator, Protocol
 
 from grader.guard import ForbiddenCall, Guard, tampering
 from grader.outcome import Abort, CallOutcome, Failure
+from grader.settings import full_float32_precision
 
 
 class Target(Protocol):
@@ -57,6 +58,7 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     cannot import).
     """
     proc = resolve(procedure) if procedure else None
+    full_float32_precision()
     guard = Guard(forbidden)
     start = time.perf_counter()
     outcome = CallOutcome()
