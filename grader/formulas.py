@@ -39,6 +39,7 @@ NO_NUMBER = ("math.floor, math.ceil, int(), round() and float() need a number, s
              "them cannot be proved for all sizes at once")
 NO_TRUTH_VALUE = ("with symbols a comparison (if, max, min on sizes) has no truth value: branch only on "
                   "flags such as ceil_mode or bias, and keep the size itself one expression")
+TRUE_DIVISION_MISTAKE = "/ instead of //"  # the name a catalogue gives this mistake, so the proof names it too
 TRUE_DIVISION = ("a size must be an int; / gives a float on ints and a fraction on symbols, so the formula "
                  "cannot be proved; use // (floor division)")
 MAX_SIMPLIFY_OPS = 60  # larger differences are not given to sympy.simplify
@@ -133,7 +134,7 @@ def exhaustive(name: str, description: str, points: float, calls: Callable[[], I
                                tolerance=task.tolerance)
             if mismatch:
                 raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=call, expected=expected,
-                                          got=reply[1], details=list(mismatch.details)))
+                                          got=reply[1], details=list(mismatch.details), kind=mismatch.kind))
 
     return Check(name, description, points, run)
 
@@ -181,7 +182,7 @@ def prove_call(task: Task, ctx: Context, call: Call, formula: Callable[..., Any]
             raise CheckFailed(Failure(
                 "failed", f"{task.name} returns {g}, which is not a whole number for every size: "
                 "it divides with / (true division)", call=call, expected=expected, got=got,
-                details=[TRUE_DIVISION], hint=FLOORDIV_HINT))
+                details=[TRUE_DIVISION], mistake=TRUE_DIVISION_MISTAKE, hint=FLOORDIV_HINT))
     if all(equal(e, g) for e, g in pairs):
         return
     checked = _search_counterexample(task, call, got)
@@ -267,7 +268,7 @@ def _search_counterexample(task: Task, call: Call, got: Any) -> int:
         if mismatch:
             raise CheckFailed(Failure("failed", f"{task.name} returns {got} for {SYMBOLIC}, which differs from "
                                       f"torch: at {_show(assignment)} it gives {value}, torch gives {expected}",
-                                      call=concrete, expected=expected, got=value))
+                                      call=concrete, expected=expected, got=value, kind=mismatch.kind))
         checked += 1
     if not checked:
         raise AssertionError(f"{task.name}: torch accepts none of the small configurations of {call}")

@@ -31,10 +31,10 @@ class InjectedTarget:
 
     def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
              forbidden: str | None, procedure: str | None = None) -> CallOutcome:
-        if (module, name) != (self.module, self.name) or procedure is not None and isinstance(self.mistake.apply, type):
-            if (module, name) == (self.module, self.name):
-                return self._call_class(args, kwargs, procedure)
+        if (module, name) != (self.module, self.name):
             return self.base.call(module, name, args, kwargs, forbidden=forbidden, procedure=procedure)
+        if procedure is not None:
+            return self._call_procedure(args, kwargs, procedure)
         like = next((t for t in args if isinstance(t, torch.Tensor) and t.is_floating_point()), None)
         args64 = map_tensors(args, lambda t: t.detach().cpu().double() if t.is_floating_point() else t)
         kwargs64 = map_tensors(kwargs, lambda t: t.detach().cpu().double() if t.is_floating_point() else t)
@@ -46,7 +46,9 @@ class InjectedTarget:
             value = map_tensors(value, lambda t: t.to(like.device, like.dtype) if t.is_floating_point() else t)
         return CallOutcome(value=value, inputs_after=(args, kwargs))
 
-    def _call_class(self, args: tuple, kwargs: dict[str, Any], procedure: str) -> CallOutcome:
+    def _call_procedure(self, args: tuple, kwargs: dict[str, Any], procedure: str) -> CallOutcome:
+        """A grader procedure run on the stand-in (a class, or a function such as a formula that
+        grader.formulas:call_each calls on a whole grid)."""
         from grader.target import resolve_procedure
 
         value = resolve_procedure(procedure)(self.mistake.apply, *args, **kwargs)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from grader import checks, strategies
 from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Task
+from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
 from grader.judge import Variant, judge_call
 from grader.registry import register
 
@@ -57,6 +57,249 @@ def reference_conv2d_strided(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, 
                              dilation: Any = 1) -> torch.Tensor:
     """torch's conv2d on one channel: (H, W), (kh, kw) -> (H', W')."""
     return conv2d_quietly(X[None, None], K[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
+
+
+# --- classic mistakes ----------------------------------------------------------------------------
+# Each has the reference's signature and returns what code making the mistake returns (float64,
+# CPU); grader.mistakes names the mistake when a failing result equals it.
+
+
+def mistake_pad_order_tblr(X: torch.Tensor, padding: tuple[int, int, int, int], mode: str = "zeros") -> torch.Tensor:
+    """Reads padding as (top, bottom, left, right): the first pair pads the rows, the second the
+    columns."""
+    top, bottom, left, right = padding
+    return reference_pad2d(X, (left, right, top, bottom), mode)
+
+
+def mistake_pad_one_side(X: torch.Tensor, padding: tuple[int, int, int, int], mode: str = "zeros") -> torch.Tensor:
+    """Pads the left and the top only: right and bottom are ignored."""
+    left, _, top, _ = padding
+    return reference_pad2d(X, (left, 0, top, 0), mode)
+
+
+def mistake_pad_all_after(X: torch.Tensor, padding: tuple[int, int, int, int], mode: str = "zeros") -> torch.Tensor:
+    """Puts all of each axis's padding after the input (right and bottom): the input lands in the
+    top-left corner of the padded tensor, as with ``out[..., :H, :W] = X``."""
+    left, right, top, bottom = padding
+    return reference_pad2d(X, (0, left + right, 0, top + bottom), mode)
+
+
+def mistake_reflect_as_replicate(X: torch.Tensor, padding: tuple[int, int, int, int],
+                                 mode: str = "zeros") -> torch.Tensor:
+    """Pads "reflect" by repeating the border pixel (what "replicate" does)."""
+    return reference_pad2d(X, padding, "replicate" if mode == "reflect" else mode)
+
+
+def mistake_replicate_as_reflect(X: torch.Tensor, padding: tuple[int, int, int, int],
+                                 mode: str = "zeros") -> torch.Tensor:
+    """Pads "replicate" by mirroring the input (what "reflect" does)."""
+    return reference_pad2d(X, padding, "reflect" if mode == "replicate" else mode)
+
+
+def mistake_circular_wrong_side(X: torch.Tensor, padding: tuple[int, int, int, int],
+                                mode: str = "zeros") -> torch.Tensor:
+    """Wraps "circular" from the near side: the left padding copies the first columns (instead of
+    the last), the right padding the last ones, and likewise top and bottom."""
+    if mode != "circular":
+        return reference_pad2d(X, padding, mode)
+    left, right, top, bottom = padding
+    h, w = X.shape[-2:]
+    rows = torch.cat([X[..., :top, :], X, X[..., h - bottom:, :]], dim=-2)
+    return torch.cat([rows[..., :left], rows, rows[..., w - right:]], dim=-1)
+
+
+PAD_MISTAKES = (
+    Mistake("padding read as (top, bottom, left, right)", "padding is (left, right, top, bottom), as in F.pad: "
+            "the first pair pads the last dimension (columns)", mistake_pad_order_tblr),
+    Mistake("padding applied on one side only", "pad all four sides: the result has H + top + bottom rows and "
+            "W + left + right columns", mistake_pad_one_side),
+    Mistake("all the padding put after the input (X in the top-left corner)", "copy X to rows top:top+H and "
+            "columns left:left+W of the padded tensor", mistake_pad_all_after),
+    Mistake("reflect implemented as replicate", "reflect mirrors without repeating the border pixel (row 1 2 3, "
+            "two on the left: 3 2 | 1 2 3); replicate repeats it (1 1 | 1 2 3)", mistake_reflect_as_replicate),
+    Mistake("replicate implemented as reflect", "replicate repeats the border pixel (row 1 2 3, two on the left: "
+            "1 1 | 1 2 3); reflect mirrors without repeating it (3 2 | 1 2 3)", mistake_replicate_as_reflect),
+    Mistake("circular padding wrapped from the wrong side", "circular padding on the left copies the LAST columns "
+            "(X[..., W-left:]), on the right the first ones; likewise top and bottom", mistake_circular_wrong_side),
+)
+
+
+def mistake_same_extra_pixel_before(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """Puts the extra pixel of an odd total before: (total - total // 2, total // 2)."""
+    before, after = reference_same_padding(kernel_size, dilation)
+    return after, before
+
+
+def mistake_same_dilation_ignored(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """Computes the total as kernel_size - 1, whatever the dilation."""
+    return reference_same_padding(kernel_size)
+
+
+def mistake_same_total_per_side(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """Returns the total padding for each side: (total, total)."""
+    total = sum(reference_same_padding(kernel_size, dilation))
+    return total, total
+
+
+def mistake_same_true_division(kernel_size: int, dilation: int = 1) -> tuple[float, float]:
+    """Halves the total with / : (total / 2, total / 2), floats that do not even add up to a
+    whole pixel per side when the total is odd."""
+    total = sum(reference_same_padding(kernel_size, dilation))
+    return total / 2, total / 2
+
+
+SAME_EXTRA_PIXEL_HINT = ("torch puts total // 2 before and the rest after, so the extra pixel of an odd total "
+                         "goes after (right or bottom)")
+SAME_MISTAKES = (
+    Mistake("extra pixel of an odd total placed before", SAME_EXTRA_PIXEL_HINT, mistake_same_extra_pixel_before),
+    Mistake("dilation ignored", "a dilated kernel spans dilation * (kernel_size - 1) + 1 pixels: the total padding "
+            "is dilation * (kernel_size - 1)", mistake_same_dilation_ignored),
+    Mistake("the total padding returned for each side", "the total dilation * (kernel_size - 1) is split between "
+            "the two sides: before = total // 2, after = total - before", mistake_same_total_per_side),
+    Mistake("/ instead of //", "paddings are ints: before = total // 2 (floor division), after = total - before",
+            mistake_same_true_division),
+)
+
+
+def swapped(value: Any) -> Any:
+    """An (h, w) pair read as (w, h); ints and padding strings are unaffected."""
+    return value if isinstance(value, (int, str)) else strategies.as_pair(value)[::-1]
+
+
+def explicit_sides(K: torch.Tensor, padding: Any, dilation: Any) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) as torch pads for ``padding`` (an int, a pair, "valid" or "same")."""
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        (top, bottom), (left, right) = (reference_same_padding(k, d) for k, d in
+                                        zip(K.shape, strategies.as_pair(dilation)))
+        return left, right, top, bottom
+    ph, pw = strategies.as_pair(padding)
+    return pw, pw, ph, ph
+
+
+def padded_then_valid(X: torch.Tensor, K: torch.Tensor, sides: tuple[int, int, int, int], stride: Any,
+                      dilation: Any) -> torch.Tensor:
+    """X zero-padded by sides = (left, right, top, bottom), then convolved without padding."""
+    return reference_conv2d_strided(F.pad(X, sides), K, stride, 0, dilation)
+
+
+def mistake_strided_stride_ignored(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                   dilation: Any = 1) -> torch.Tensor:
+    """Moves the window one pixel at a time whatever the stride."""
+    return reference_conv2d_strided(X, K, 1, padding, dilation)
+
+
+def mistake_strided_dilation_ignored(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                     dilation: Any = 1) -> torch.Tensor:
+    """Reads adjacent pixels whatever the dilation (also when placing "same")."""
+    return reference_conv2d_strided(X, K, stride, padding, 1)
+
+
+def mistake_strided_stride_swapped(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                   dilation: Any = 1) -> torch.Tensor:
+    """Unpacks the stride as ``sw, sh = stride``."""
+    return reference_conv2d_strided(X, K, swapped(stride), padding, dilation)
+
+
+def mistake_strided_padding_swapped(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                    dilation: Any = 1) -> torch.Tensor:
+    """Unpacks the padding as ``pw, ph = padding``."""
+    return reference_conv2d_strided(X, K, stride, swapped(padding), dilation)
+
+
+def mistake_strided_dilation_swapped(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                     dilation: Any = 1) -> torch.Tensor:
+    """Unpacks the dilation as ``dw, dh = dilation``."""
+    return reference_conv2d_strided(X, K, stride, padding, swapped(dilation))
+
+
+def mistake_strided_sides_swapped(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                  dilation: Any = 1) -> torch.Tensor:
+    """Reads every (h, w) pair (stride, padding, dilation) as (w, h)."""
+    return reference_conv2d_strided(X, K, swapped(stride), swapped(padding), swapped(dilation))
+
+
+def mistake_strided_one_side(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                             dilation: Any = 1) -> torch.Tensor:
+    """Pads p pixels at the top and on the left only, none at the bottom or on the right;
+    "same" and "valid" are right."""
+    if isinstance(padding, str):
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    ph, pw = strategies.as_pair(padding)
+    return padded_then_valid(X, K, (pw, 0, ph, 0), stride, dilation)
+
+
+def mistake_strided_all_after(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                              dilation: Any = 1) -> torch.Tensor:
+    """Puts all 2p pixels of padding after the input (bottom and right), as with
+    ``Xp[:H, :W] = X`` in a zero tensor of the padded size; "same" and "valid" are right."""
+    if isinstance(padding, str):
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    ph, pw = strategies.as_pair(padding)
+    return padded_then_valid(X, K, (0, 2 * pw, 0, 2 * ph), stride, dilation)
+
+
+def mistake_strided_total_per_side(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                   dilation: Any = 1) -> torch.Tensor:
+    """Pads 2p pixels on each side (the total padding of the axis, on both of its sides)."""
+    if isinstance(padding, str):
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    ph, pw = strategies.as_pair(padding)
+    return reference_conv2d_strided(X, K, stride, (2 * ph, 2 * pw), dilation)
+
+
+def mistake_strided_padding_halved(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                   dilation: Any = 1) -> torch.Tensor:
+    """Takes padding=p as the total of the axis and pads p // 2 pixels on each side."""
+    if isinstance(padding, str):
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    ph, pw = strategies.as_pair(padding)
+    return reference_conv2d_strided(X, K, stride, (ph // 2, pw // 2), dilation)
+
+
+def mistake_strided_one_too_small(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                  dilation: Any = 1) -> torch.Tensor:
+    """Sizes the output (Hp - dh*(kh-1) - 1) // sh without the + 1: the last row and column
+    are missing."""
+    return reference_conv2d_strided(X, K, stride, padding, dilation)[:-1, :-1]
+
+
+def mistake_strided_same_extra_pixel_before(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                            dilation: Any = 1) -> torch.Tensor:
+    """Pads "same" with the extra pixel of an odd total before the input (top, left) instead of
+    after."""
+    if padding != "same":
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    left, right, top, bottom = explicit_sides(K, padding, dilation)
+    return padded_then_valid(X, K, (right, left, bottom, top), stride, dilation)
+
+
+SWAP_HINT = "an (h, w) pair is (rows, columns): stride[0], padding[0] and dilation[0] act along H"
+STRIDED_MISTAKES = (
+    Mistake("padding on one side only", "pad p pixels on EACH side: the padded input has H + 2p rows and W + 2p "
+            "columns", mistake_strided_one_side),
+    Mistake("all the padding put after the input (X in the top-left corner)", "copy X to rows p:p+H and columns "
+            "p:p+W of the padded input", mistake_strided_all_after),
+    Mistake("the total padding put on each side (2p instead of p)", "padding=p adds p pixels on EACH side, 2p in "
+            "all: Hp = H + 2p", mistake_strided_total_per_side),
+    Mistake("padding taken as the total (p // 2 on each side)", "padding=p is per side, not the total: p pixels "
+            "at the top AND p at the bottom, Hp = H + 2p", mistake_strided_padding_halved),
+    Mistake("stride ignored", "the window moves `stride` pixels at a time: output (i, j) starts at Xp[i*sh, j*sw], "
+            "and there are (Hp - dh*(kh-1) - 1) // sh + 1 rows", mistake_strided_stride_ignored),
+    Mistake("dilation ignored", "a dilated kernel reads every d-th pixel: tap (a, b) reads Xp[i*sh + a*dh, "
+            "j*sw + b*dw], spanning dh*(kh-1)+1 rows", mistake_strided_dilation_ignored),
+    # one pair swapped before all of them: where only one pair is asymmetric the two coincide
+    Mistake("stride read as (w, h)", SWAP_HINT, mistake_strided_stride_swapped),
+    Mistake("padding read as (w, h)", SWAP_HINT, mistake_strided_padding_swapped),
+    Mistake("dilation read as (w, h)", SWAP_HINT, mistake_strided_dilation_swapped),
+    Mistake("height and width swapped (every (h, w) pair read as (w, h))", SWAP_HINT,
+            mistake_strided_sides_swapped),
+    Mistake("output one row and one column too small", "there are (Hp - dh*(kh-1) - 1) // sh + 1 rows: the + 1 "
+            "counts the first window", mistake_strided_one_too_small),
+    Mistake('"same" puts the extra pixel of an even kernel first', SAME_EXTRA_PIXEL_HINT,
+            mistake_strided_same_extra_pixel_before),
+)
 
 
 # --- valid inputs --------------------------------------------------------------------------------
@@ -190,6 +433,7 @@ stride 1 by padding $d(k-1)$ pixels in all; when that is odd, torch puts the ext
             reference=reference_pad2d,
             examples=PAD_EXAMPLES,
             error_cases=PAD_ERRORS,
+            mistakes=PAD_MISTAKES,
             checks=(*checks.standard(), checks.raises_like_torch()),
             hint="the result has H + top + bottom rows and W + left + right columns; reflect mirrors "
                  "without repeating the border, replicate repeats it, circular wraps around. Torch raises "
@@ -200,6 +444,7 @@ stride 1 by padding $d(k-1)$ pixels in all; when that is odd, torch puts the ext
             summary='(before, after) of padding="same" along one axis, placed as torch places it',
             reference=reference_same_padding,
             forbidden=None,
+            mistakes=SAME_MISTAKES,
             checks=(Check("matches_torch", 'every kernel size <= 10 and dilation <= 4: (before, after) as ints, '
                           'where torch\'s padding="same" puts them', 2, run_same_padding_grid),),
             hint="total = dilation * (kernel_size - 1); before = total // 2, after = the rest (the extra "
@@ -212,6 +457,7 @@ stride 1 by padding $d(k-1)$ pixels in all; when that is odd, torch puts the ext
             reference=reference_conv2d_strided,
             examples=STRIDED_EXAMPLES,
             error_cases=STRIDED_ERRORS,
+            mistakes=STRIDED_MISTAKES,
             checks=(*checks.standard(3), checks.raises_like_torch()),
             hint="pad first (p pixels on each side, or same_padding's split for \"same\"); then output (i, j) "
                  "is the sum of K[a, b] * Xp[i*sh + a*dh, j*sw + b*dw], with "

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader import formulas
-from grader.exercise import Call, Exercise, Task
+from grader.exercise import Call, Exercise, Mistake, Task
 from grader.formulas import SYMBOLIC, nonnegative, positive
 from grader.registry import register
 
@@ -107,6 +107,195 @@ def formula_conv_param_count(in_channels: Size, out_channels: Size, kernel_size:
     return weights + (out_channels if bias else 0)
 
 
+# --- classic mistakes ----------------------------------------------------------------------------
+# Each has the reference's signature and returns what a formula making the mistake returns; a
+# failing result equal to it on the counterexample names the mistake. Those built on the closed
+# forms above also run on sympy symbols.
+
+
+def mistake_conv_true_division(n: Size, k: Size, stride: Size = 1, padding: Size = 0, dilation: Size = 1) -> Size:
+    """Divides by the stride with / : a float on ints (a fraction on symbols)."""
+    return (n + 2 * padding - dilation * (k - 1) - 1) / stride + 1
+
+
+def mistake_conv_no_plus_one(n: Size, k: Size, stride: Size = 1, padding: Size = 0, dilation: Size = 1) -> Size:
+    """Counts the steps between windows, not the windows: no + 1."""
+    return formula_conv_output_size(n, k, stride, padding, dilation) - 1
+
+
+def mistake_conv_dilation_ignored(n: Size, k: Size, stride: Size = 1, padding: Size = 0, dilation: Size = 1) -> Size:
+    """Takes the kernel to span k pixels whatever the dilation."""
+    return formula_conv_output_size(n, k, stride, padding)
+
+
+def mistake_conv_padding_once(n: Size, k: Size, stride: Size = 1, padding: Size = 0, dilation: Size = 1) -> Size:
+    """Adds the padding once (n + padding) instead of on both sides (n + 2*padding)."""
+    return formula_conv_output_size(n + padding, k, stride, 0, dilation)
+
+
+def mistake_transpose_no_plus_one(n: Size, k: Size, stride: Size = 1, padding: Size = 0, output_padding: Size = 0,
+                                  dilation: Size = 1) -> Size:
+    """Leaves out the final + 1: (n - 1)*stride - 2*padding + dilation*(k - 1) + output_padding."""
+    return formula_conv_transpose_output_size(n, k, stride, padding, output_padding, dilation) - 1
+
+
+def mistake_transpose_dilation_ignored(n: Size, k: Size, stride: Size = 1, padding: Size = 0,
+                                       output_padding: Size = 0, dilation: Size = 1) -> Size:
+    """Takes the kernel to span k pixels whatever the dilation."""
+    return formula_conv_transpose_output_size(n, k, stride, padding, output_padding)
+
+
+def mistake_transpose_padding_once(n: Size, k: Size, stride: Size = 1, padding: Size = 0, output_padding: Size = 0,
+                                   dilation: Size = 1) -> Size:
+    """Removes the padding once (- padding) instead of from both sides (- 2*padding)."""
+    return formula_conv_transpose_output_size(n, k, stride, padding, output_padding, dilation) + padding
+
+
+def mistake_transpose_output_padding_ignored(n: Size, k: Size, stride: Size = 1, padding: Size = 0,
+                                             output_padding: Size = 0, dilation: Size = 1) -> Size:
+    """Leaves output_padding out of the size."""
+    return formula_conv_transpose_output_size(n, k, stride, padding, 0, dilation)
+
+
+def mistake_pool_true_division(n: Size, k: Size, stride: Size | None = None, padding: Size = 0, dilation: Size = 1,
+                               ceil_mode: bool = False) -> Size:
+    """Divides by the stride with / (ceil_mode itself handled right)."""
+    if ceil_mode:
+        return formula_pool_output_size(n, k, stride, padding, dilation, ceil_mode)
+    return (n + 2 * padding - dilation * (k - 1) - 1) / (k if stride is None else stride) + 1
+
+
+def mistake_pool_no_plus_one(n: Size, k: Size, stride: Size | None = None, padding: Size = 0, dilation: Size = 1,
+                             ceil_mode: bool = False) -> Size:
+    """Counts the steps between windows, not the windows: one less than torch's size."""
+    return formula_pool_output_size(n, k, stride, padding, dilation, ceil_mode) - 1
+
+
+def mistake_pool_dilation_ignored(n: Size, k: Size, stride: Size | None = None, padding: Size = 0,
+                                  dilation: Size = 1, ceil_mode: bool = False) -> Size:
+    """Takes the window to span k pixels whatever the dilation."""
+    return formula_pool_output_size(n, k, stride, padding, 1, ceil_mode)
+
+
+def mistake_pool_padding_once(n: Size, k: Size, stride: Size | None = None, padding: Size = 0, dilation: Size = 1,
+                              ceil_mode: bool = False) -> Size:
+    """Adds the padding once (n + padding) instead of on both sides (n + 2*padding)."""
+    return formula_pool_output_size(n + padding, k, stride, 0, dilation, ceil_mode)
+
+
+def mistake_pool_stride_none_as_one(n: Size, k: Size, stride: Size | None = None, padding: Size = 0,
+                                    dilation: Size = 1, ceil_mode: bool = False) -> Size:
+    """Takes stride=None as stride 1 instead of the kernel size."""
+    return formula_pool_output_size(n, k, 1 if stride is None else stride, padding, dilation, ceil_mode)
+
+
+def mistake_pool_ceil_mode_ignored(n: Size, k: Size, stride: Size | None = None, padding: Size = 0,
+                                   dilation: Size = 1, ceil_mode: bool = False) -> Size:
+    """Rounds down whatever ceil_mode says."""
+    return formula_pool_output_size(n, k, stride, padding, dilation)
+
+
+def mistake_pool_no_last_window_rule(n: Size, k: Size, stride: Size | None = None, padding: Size = 0,
+                                     dilation: Size = 1, ceil_mode: bool = False) -> Size:
+    """Rounds up in ceil_mode but keeps a last window that starts in the right padding."""
+    if not ceil_mode:
+        return formula_pool_output_size(n, k, stride, padding, dilation)
+    stride = k if stride is None else stride
+    return -(-(n + 2 * padding - dilation * (k - 1) - 1) // stride) + 1
+
+
+def mistake_weight_without_groups(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                  groups: Size = 1) -> tuple[Size, ...]:
+    """Gives every output channel all in_channels inputs: (out_channels, in_channels, kh, kw)."""
+    return formula_conv_weight_shape(in_channels, out_channels, kernel_size)
+
+
+def mistake_weight_true_division(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                 groups: Size = 1) -> tuple[Size, ...]:
+    """Writes in_channels / groups: a float on ints."""
+    out, _, kh, kw = formula_conv_weight_shape(in_channels, out_channels, kernel_size)
+    return (out, in_channels / groups, kh, kw)
+
+
+def mistake_weight_kernel_swapped(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                  groups: Size = 1) -> tuple[Size, ...]:
+    """Unpacks kernel_size as (kw, kh): the last two sides swapped."""
+    out, per_group, kh, kw = formula_conv_weight_shape(in_channels, out_channels, kernel_size, groups)
+    return (out, per_group, kw, kh)
+
+
+def mistake_params_without_bias(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                groups: Size = 1, bias: bool = True) -> Size:
+    """Counts the weight's entries only, never the out_channels biases."""
+    return formula_conv_param_count(in_channels, out_channels, kernel_size, groups, bias=False)
+
+
+def mistake_params_without_groups(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                  groups: Size = 1, bias: bool = True) -> Size:
+    """Counts out_channels * in_channels * kh * kw weights whatever the groups."""
+    return formula_conv_param_count(in_channels, out_channels, kernel_size, 1, bias)
+
+
+def mistake_params_true_division(in_channels: Size, out_channels: Size, kernel_size: Size | tuple[Size, Size],
+                                 groups: Size = 1, bias: bool = True) -> Size:
+    """Writes in_channels / groups: a float on ints."""
+    out, _, kh, kw = formula_conv_weight_shape(in_channels, out_channels, kernel_size)
+    return out * (in_channels / groups) * kh * kw + (out_channels if bias else 0)
+
+
+NO_PLUS_ONE_HINT = "the + 1 counts the first window: (n + 2*padding - dilation*(k - 1) - 1) // stride + 1"
+DILATION_HINT = "a dilated kernel spans dilation*(k - 1) + 1 pixels: use that span in place of k"
+PADDING_TWICE_HINT = "padding is added on BOTH sides of the axis: n + 2*padding"
+GROUPS_HINT = ("each output channel sees only its group's in_channels // groups input channels: the weight is "
+               "(out_channels, in_channels // groups, kh, kw)")
+
+# Order matters where two mistakes give the same size on a counterexample (the first that
+# matches names it): a mistake that only shows with a particular argument (dilation, padding,
+# ceil_mode, stride=None) comes before the off-by-one that shows everywhere, since at its own
+# smallest counterexample (all defaults) the specific ones equal torch and cannot match.
+CONV_MISTAKES = (
+    Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_conv_true_division),
+    Mistake("dilation ignored", DILATION_HINT, mistake_conv_dilation_ignored),
+    Mistake("padding counted once instead of twice", PADDING_TWICE_HINT, mistake_conv_padding_once),
+    Mistake("output size off by one (the + 1 missing)", NO_PLUS_ONE_HINT, mistake_conv_no_plus_one),
+)
+CONV_TRANSPOSE_MISTAKES = (
+    Mistake("dilation ignored", "a dilated kernel spans dilation*(k - 1) + 1 pixels: the size grows by "
+            "dilation*(k - 1)", mistake_transpose_dilation_ignored),
+    Mistake("padding counted once instead of twice", "padding is removed from BOTH sides: - 2*padding",
+            mistake_transpose_padding_once),
+    Mistake("output_padding ignored", "output_padding adds that many pixels on one side: + output_padding",
+            mistake_transpose_output_padding_ignored),
+    Mistake("output size off by one (the + 1 missing)", "the transposed size ends in + 1: (n - 1)*stride - "
+            "2*padding + dilation*(k - 1) + output_padding + 1", mistake_transpose_no_plus_one),
+)
+POOL_MISTAKES = (
+    Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_pool_true_division),
+    Mistake("ceil_mode ignored", "with ceil_mode=True round the division up: -(-(n + 2*padding - dilation*(k - 1) "
+            "- 1) // stride) + 1, then apply torch's last-window rule", mistake_pool_ceil_mode_ignored),
+    Mistake("ceil_mode without torch's last-window rule", "after rounding up, drop the last window if it would "
+            "start in the right padding: size - 1 when (size - 1)*stride >= n + padding",
+            mistake_pool_no_last_window_rule),
+    Mistake("dilation ignored", DILATION_HINT, mistake_pool_dilation_ignored),
+    Mistake("padding counted once instead of twice", PADDING_TWICE_HINT, mistake_pool_padding_once),
+    Mistake("stride=None taken as 1", "stride=None means stride = kernel size (non-overlapping windows): "
+            "stride = k if stride is None else stride", mistake_pool_stride_none_as_one),
+    Mistake("output size off by one (the + 1 missing)", NO_PLUS_ONE_HINT, mistake_pool_no_plus_one),
+)
+WEIGHT_MISTAKES = (
+    Mistake("weight shape without // groups", GROUPS_HINT, mistake_weight_without_groups),
+    Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_weight_true_division),
+    Mistake("kernel_size read as (kw, kh)", "kernel_size (kh, kw) is (rows, columns): the weight ends in kh, kw",
+            mistake_weight_kernel_swapped),
+)
+PARAM_MISTAKES = (
+    Mistake("parameter count without the bias", "with bias=True add one bias per output channel: + out_channels",
+            mistake_params_without_bias),
+    Mistake("parameter count without // groups", GROUPS_HINT, mistake_params_without_groups),
+    Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_params_true_division),
+)
+
+
 # --- the grids of small configurations ---------------------------------------------------------
 
 KERNEL_SIZES = (1, 2, 3, (1, 2), (2, 1), (2, 3), (3, 2))
@@ -169,7 +358,10 @@ POOL_EXAMPLES = (
     Call((112, 3), {"stride": 2, "padding": 1}, label="a ResNet max pool: 112 -> 56"),
     Call((28, 2), {"stride": None}, label="stride=None passed explicitly"),
 )
-POOL_CEIL_EXAMPLES = (
+POOL_CEIL_EXAMPLES = (  # tried before the grid: the first two tell the classic mistakes apart
+    Call((4, 2), {"ceil_mode": True}, label="ceil_mode, stride None, an exact division: windows start at 0 and 2"),
+    Call((5, 2), {"ceil_mode": True}, label="ceil_mode, stride None: windows start at 0, 2 and 4 (the last "
+         "one cut short)"),
     Call((112, 3), {"stride": 2, "ceil_mode": True}, label="ceil_mode on 112"),
     Call((5, 2), {"stride": 2, "padding": 1, "ceil_mode": True},
          label="ceil_mode: a 4th window would start in the right padding, so there are 3"),
@@ -228,6 +420,7 @@ be proved for every size at once: use `//` for floor division, never `/` or `mat
             reference=reference_conv_output_size,
             forbidden=None,
             examples=CONV_EXAMPLES,
+            mistakes=CONV_MISTAKES,
             checks=(
                 formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 9, k <= 4, stride <= 3, padding <= 2, "
                                     "dilation <= 3", 2, lambda: (*conv_grid(), *CONV_EXAMPLES)),
@@ -242,6 +435,7 @@ be proved for every size at once: use `//` for floor division, never `/` or `mat
             reference=reference_conv_transpose_output_size,
             forbidden=None,
             examples=CONV_TRANSPOSE_EXAMPLES,
+            mistakes=CONV_TRANSPOSE_MISTAKES,
             checks=(
                 formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 6, k <= 4, stride <= 3, padding <= 3, "
                                     "output_padding <= 2, dilation <= 3", 2,
@@ -258,13 +452,14 @@ be proved for every size at once: use `//` for floor division, never `/` or `mat
             reference=reference_pool_output_size,
             forbidden=None,
             examples=POOL_EXAMPLES + POOL_CEIL_EXAMPLES,
+            mistakes=POOL_MISTAKES,
             checks=(
                 formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 9, k <= 4, stride None or <= 3, "
                                     "padding <= 2, dilation <= 3 (ceil_mode=False)", 2,
                                     lambda: (*pool_grid(False), *POOL_EXAMPLES)),
                 formulas.exhaustive("ceil_mode", "ceil_mode=True: " + ON_THE_GRID + "n <= 9, k <= 4, stride None "
                                     "or <= 3, padding <= 2, dilation <= 3", 1,
-                                    lambda: (*pool_grid(True), *POOL_CEIL_EXAMPLES)),
+                                    lambda: (*POOL_CEIL_EXAMPLES, *pool_grid(True))),
                 formulas.proof(1, POOL_SYMBOLIC, formula_pool_output_size,
                                "(n + 2*padding - dilation*(k - 1) - 1) // stride + 1 (stride None: k)"),
             ),
@@ -277,6 +472,7 @@ be proved for every size at once: use `//` for floor division, never `/` or `mat
             reference=reference_conv_weight_shape,
             forbidden=None,
             examples=WEIGHT_EXAMPLES,
+            mistakes=WEIGHT_MISTAKES,
             checks=(
                 formulas.exhaustive("matches_torch", "the shape of nn.Conv2d's weight, for " + CHANNEL_GRID, 1,
                                     lambda: (*weight_grid(), *WEIGHT_EXAMPLES)),
@@ -292,6 +488,7 @@ be proved for every size at once: use `//` for floor division, never `/` or `mat
             reference=reference_conv_param_count,
             forbidden=None,
             examples=PARAM_EXAMPLES,
+            mistakes=PARAM_MISTAKES,
             checks=(
                 formulas.exhaustive("matches_torch", "the number of parameters of nn.Conv2d, for " + CHANNEL_GRID
                                     + ", with and without bias", 1, lambda: (*param_grid(), *PARAM_EXAMPLES)),
