@@ -55,6 +55,8 @@ def encode(value: Any, depth: int = 0) -> Any:
     module = type(value).__module__ or ""
     if module == "numpy" and isinstance(value, (numbers.Integral, numbers.Real)) and hasattr(value, "item"):
         return value.item()  # a numpy scalar counts as the Python number it holds
+    if type(value) is torch.Size:
+        return {TAG: "size", "items": [int(v) for v in value]}
     if type(value) in (tuple, list):
         items = [encode(v, depth + 1) for v in value]
         return tuple(items) if type(value) is tuple else items
@@ -93,6 +95,11 @@ def decode(value: Any) -> Any:
             return data
         if tag == "sympy":
             return parse_srepr(str(value["srepr"]))
+        if tag == "size":
+            items = value.get("items")
+            if isinstance(items, list) and all(type(v) is int for v in items):
+                return torch.Size(items)
+            return Foreign("a malformed torch.Size")
         if tag == "foreign":
             return Foreign(str(value.get("type", "an unknown object")), str(value.get("text", ""))[:200])
         return {k: decode(v) for k, v in value.items()}
