@@ -146,8 +146,8 @@ def seeds() -> st.SearchStrategy[int]:
 
 @st.composite
 def kernel_and_shape(draw: Any) -> tuple[torch.Tensor, Any]:
-    """K (kh, kw) and an input shape (H, W) with H >= kh, W >= kw, written as a tuple or a list.
-    (as a tuple, a list or a torch.Size: the contract allows each)."""
+    """K (kh, kw) and an input shape (H, W) with H >= kh, W >= kw, written as a tuple, a list or
+    a torch.Size (the contract allows each)."""
     kh, kw = draw(strategies.pairs(strategies.kernel_sides()))
     h = draw(strategies.input_side(kh, extra=2))
     w = draw(strategies.input_side(kw, extra=2))
