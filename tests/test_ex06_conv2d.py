@@ -190,7 +190,7 @@ CONV2D_MISTAKES = [
 @pytest.mark.parametrize("edits,fragments,unaffected", [m[1:] for m in CONV2D_MISTAKES],
                          ids=[m[0] for m in CONV2D_MISTAKES])
 def test_conv2d_mistake_fails_matches_torch(grade, edits, fragments, unaffected) -> None:
-    results = grade(mutant(*edits), "conv2d", "matches_torch", unaffected)
+    results = grade(mutant(*edits), "conv2d", "matches_torch", *([unaffected] if unaffected else []))
     assert_fails(results["matches_torch"], *fragments)
     assert unaffected is None or results[unaffected].passed
 
