@@ -80,24 +80,32 @@ def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any
              "message": message} for t in exercise.tasks for c in t.checks]
 
 
-def grade_submission(source: SubmissionSource, plan: Plan) -> dict[str, Any]:
-    """One submission's record: ``{"name", "score", "max_score", "exercises": {...}}``."""
+def exercise_record(exercise: Any, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
+            "status": exercise_status(checks), "checks": checks}
+
+
+def ungraded_checks(source: SubmissionSource, exercise: Any) -> list[dict[str, Any]] | None:
+    """The checks of an exercise that needs no worker (the submission cannot be graded, or
+    lacks the file); None when the exercise must be graded."""
+    if source.problem:
+        return _unsubmitted(exercise, "error", source.problem)
+    if f"{exercise.module}.py" not in source.files:
+        return _unsubmitted(exercise, "not_submitted", f"{exercise.module}.py was not submitted")
+    return None
+
+
+def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[dict[str, Any]]:
+    """The checks of one exercise of one submission, graded in a fresh confined worker."""
     use_one_thread()
-    exercises: dict[str, Any] = {}
-    for exercise in registry.all_exercises():
-        if source.problem:
-            checks = _unsubmitted(exercise, "error", source.problem)
-        elif f"{exercise.module}.py" not in source.files:
-            checks = _unsubmitted(exercise, "not_submitted", f"{exercise.module}.py was not submitted")
-        else:
-            with WorkerTarget(source.files, plan.limits) as target:
-                checks = [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
-        exercises[exercise.module] = {
-            "score": sum(c["points"] for c in checks),
-            "max_score": exercise.max_points,
-            "status": exercise_status(checks),
-            "checks": checks,
-        }
+    exercise = registry.get(module)
+    with WorkerTarget(source.files, plan.limits) as target:
+        return [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
+
+
+def submission_record(source: SubmissionSource, checks: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """One submission's record: ``{"name", "score", "max_score", "exercises": {...}}``."""
+    exercises = {e.module: exercise_record(e, checks[e.module]) for e in registry.all_exercises()}
     record = {"name": source.name, "score": sum(e["score"] for e in exercises.values()),
               "max_score": sum(e["max_score"] for e in exercises.values()), "exercises": exercises}
     if source.problem:
@@ -107,33 +115,54 @@ def grade_submission(source: SubmissionSource, plan: Plan) -> dict[str, Any]:
 
 def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
                 progress: Callable[[dict[str, Any]], None] = lambda record: None) -> list[dict[str, Any]]:
-    """Every submission's record, in the order of ``sources``. ``progress`` is called as each
-    submission finishes. A judge that dies is replaced and its submission graded once more;
-    if it dies again the submission is recorded as crashed."""
+    """Every submission's record, in the order of ``sources``.
+
+    The unit of work is one exercise of one submission, so the judges share out a long
+    submission's exercises. ``progress`` is called as each submission is complete. A judge that
+    dies is replaced and its exercise graded once more; if it dies again that exercise is
+    recorded as crashed and the submission as one the grader failed on."""
+    checks: list[dict[str, list]] = [{} for _ in sources]
+    work: list[tuple[int, str]] = []
+    for i, source in enumerate(sources):
+        for exercise in registry.all_exercises():
+            done = ungraded_checks(source, exercise)
+            if done is None:
+                work.append((i, exercise.module))
+            else:
+                checks[i][exercise.module] = done
+    needed = len(registry.all_exercises())
     records: dict[int, dict[str, Any]] = {}
-    pending = list(enumerate(sources))
+    failed_judges: set[int] = set()
+
+    def finish(i: int) -> None:
+        if len(checks[i]) == needed and i not in records:
+            records[i] = submission_record(sources[i], checks[i])
+            if i in failed_judges:
+                records[i]["grader_failed"] = True
+            progress(records[i])
+
+    for i in range(len(sources)):
+        finish(i)
     for attempt in range(2):
-        if not pending:
+        if not work:
             break
-        failed: list[tuple[int, SubmissionSource]] = []
+        retry: list[tuple[int, str]] = []
         with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context(),
                                                     initializer=use_one_thread) as pool:
-            futures = {pool.submit(grade_submission, s, plan): (i, s) for i, s in pending}
+            futures = {pool.submit(grade_exercise, sources[i], module, plan): (i, module) for i, module in work}
             for future in concurrent.futures.as_completed(futures):
-                index, source = futures[future]
+                i, module = futures[future]
                 try:
-                    record = future.result()
+                    checks[i][module] = future.result()
                 except Exception as exc:  # the judge itself died or failed
                     if attempt == 0:
-                        failed.append((index, source))
+                        retry.append((i, module))
                         continue
-                    record = grade_submission(
-                        SubmissionSource(source.name, problem=f"the grader failed on this submission: "
-                                                             f"{type(exc).__name__}: {exc}"), plan)
-                    record["grader_failed"] = True
-                records[index] = record
-                progress(record)
-        pending = failed
+                    failed_judges.add(i)
+                    checks[i][module] = _unsubmitted(registry.get(module), "crashed", "the grader failed on this "
+                                                     f"exercise: {type(exc).__name__}: {exc}")
+                finish(i)
+        work = retry
     return [records[i] for i in range(len(sources))]
 
 

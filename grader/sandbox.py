@@ -45,7 +45,7 @@ BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
 class Limits:
     """Resource limits of one worker."""
 
-    call_seconds: float = 30.0  # one call of student code
+    call_seconds: float = 10.0  # one call of student code
     exercise_seconds: float = 120.0  # all calls of one exercise together
     memory_mb: int = 2048  # address space the worker may add to what torch already maps
 

@@ -60,7 +60,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                        help="device inputs are created on (auto: cuda when available)")
     grade.add_argument("--timeout", type=_positive(float), default=Limits.call_seconds,
-                       help=f"seconds one call may run (default {Limits.call_seconds:g}); an exercise may take 4x")
+                       help=f"seconds one call may run (default {Limits.call_seconds:g}); an exercise may take "
+                            f"12x that, at least {Limits.exercise_seconds:g} s")
     grade.add_argument("--memory", type=_positive(int), default=Limits.memory_mb,
                        help=f"MB of memory a worker may allocate (default {Limits.memory_mb})")
     grade.set_defaults(run=run_grade)
@@ -93,7 +94,8 @@ def run_grade(args: argparse.Namespace) -> int:
     except DeviceUnavailable as exc:
         print(f"convgrade: {exc}", file=sys.stderr)
         return 2
-    plan = Plan(settings, Limits(call_seconds=args.timeout, exercise_seconds=4 * args.timeout, memory_mb=args.memory))
+    plan = Plan(settings, Limits(call_seconds=args.timeout, memory_mb=args.memory,
+                               exercise_seconds=max(Limits.exercise_seconds, 12 * args.timeout)))
     sources = discover(args.submissions)
     err = Console(stderr=True)
     start = time.monotonic()

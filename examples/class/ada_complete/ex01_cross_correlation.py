@@ -1,0 +1,28 @@
+"""Exercise 1: cross-correlation by hand.
+
+Implement valid 2-D cross-correlation (what deep-learning libraries call convolution) and the
+mathematical convolution, for one channel and stride 1, without torch's convolution helpers.
+"""
+
+import torch
+
+
+def cust_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Valid cross-correlation: X (H, W), K (kh, kw) -> Y (H - kh + 1, W - kw + 1) with
+    Y[i, j] = sum over a, b of X[i + a, j + b] * K[a, b]. Same dtype and device as X."""
+    ### BEGIN SOLUTION
+    kh, kw = K.shape
+    Y = torch.zeros(X.shape[0] - kh + 1, X.shape[1] - kw + 1, dtype=X.dtype, device=X.device)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + kh, j:j + kw] * K).sum()
+    return Y
+    ### END SOLUTION
+
+
+def true_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Valid convolution: cross-correlation with K flipped in both axes. Same shapes as
+    cust_conv2d."""
+    ### BEGIN SOLUTION
+    return cust_conv2d(X, K.flip(0, 1))
+    ### END SOLUTION
