@@ -11,7 +11,7 @@ from grader.catalog import ex10_cnnnet as catalog
 from tests.conftest import failed, solution_source
 
 MODULE = "ex10_cnnnet"
-NOTES_LISTING = Path(__file__).parent / "notes_listings" / "ex10_cnnnet.py"
+NOTES_LISTING = Path(__file__).parent.parent / "grader" / "ledger" / "listings" / "ex10_cnnnet.py"
 NET_CHECKS = {f"CNNNet[{c}]" for c in ("architecture", "parameter_count", "batch_sizes", "raw_logits",
                                        "matches_reference", "overfits_tiny_batch")}
 SOLUTION = solution_source(MODULE)
