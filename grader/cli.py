@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("grade", "report", "spec", "release", "gradescope")
+COMMANDS = ("grade", "report", "spec", "nbgrader", "release", "gradescope")
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 

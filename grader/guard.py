@@ -13,7 +13,8 @@ Two layers, both active while a by-hand function runs:
 
 A forbidden call raises :class:`ForbiddenCall` (a BaseException, so ``except Exception`` in
 student code does not swallow it) and is recorded, so a caught one is still reported.
-Attempts to switch the guard off are refused by :func:`tampering`, a static scan of the source.
+Attempts to switch the guard off, or to monkeypatch torch (which could run a forbidden
+operation outside the guard), are refused by :func:`tampering`, a static scan of the source.
 """
 
 from __future__ import annotations
@@ -206,8 +207,55 @@ class Guard:
                 pass
 
 
+def _torch_names(tree: ast.AST) -> set[str]:
+    """Names the source binds to torch or something inside it (``torch``, ``F``, ``nn``, ``Tensor``...)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] == "torch"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
+            names |= {a.asname or a.name for a in node.names}
+    return names
+
+
+def _root(node: ast.AST) -> tuple[str | None, list[str]]:
+    """``torch.Tensor.clone`` -> ("torch", ["Tensor", "clone"])."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return (node.id if isinstance(node, ast.Name) else None), parts[::-1]
+
+
+def _patches_torch(tree: ast.AST) -> list[str]:
+    """Assignments to (and setattr/delattr on) attributes of torch: a monkeypatch could run a
+    forbidden operation outside the guard (when the result is copied, say). Switching
+    ``torch.backends`` flags is allowed."""
+    torch_names = _torch_names(tree)
+    found = []
+
+    def check(target: ast.AST) -> None:
+        name, parts = _root(target)
+        if name in torch_names and parts and "backends" not in parts:
+            found.append(f"an assignment to {'.'.join([name, *parts])}")
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            for target in node.targets:
+                check(target)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            check(node.target)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+              and node.args):
+            name, parts = _root(node.args[0])
+            if name in torch_names and "backends" not in parts:
+                found.append(f"{node.func.id}() on {'.'.join([name, *parts])}")
+    return found
+
+
 def tampering(source: str) -> list[str]:
-    """Names in a submission's source that only code switching the guard off would use."""
+    """What in a submission's source only code switching off the grader's guard needs: names of
+    the guard's machinery, and monkeypatches of torch."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -225,4 +273,4 @@ def tampering(source: str) -> list[str]:
             name = node.value if node.value in _TAMPER_NAMES else None
         if name in _TAMPER_NAMES and name not in found:
             found.append(name)
-    return found
+    return found + [patch for patch in _patches_torch(tree) if patch not in found]

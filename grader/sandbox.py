@@ -116,7 +116,7 @@ def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
                 fn = getattr(submission.load(module), name)
                 with submission.installed():
                     out = invoke(fn, args, kwargs, forbidden=forbidden, name=name, procedure=procedure,
-                                 source_file=str(submission.source_file(module)), resolve=resolve)
+                                 root=submission.root, resolve=resolve)
                 mro = [c.__name__ for c in out.raised_type.__mro__] if out.raised_type else None
                 reply = ("outcome", out.value, out.raised, mro,
                          list(out.forbidden), out.inputs_after if want_inputs else None, out.op_count)

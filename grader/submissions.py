@@ -10,13 +10,13 @@ so the rest of the class is still graded.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import registry
+from grader.notebook.cellcode import module_code
+from grader.target import EXERCISE_FILE
 
-EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py")
 MAX_BYTES = 2_000_000  # a submission's code, all files together
 NOTEBOOK_MODULE = "notebook_cells"
 
@@ -46,20 +46,17 @@ def _read_folder(folder: Path) -> SubmissionSource:
 
 
 def notebook_code(path: Path) -> str:
-    """The code cells of a notebook, in order, without IPython magics and shell escapes."""
+    """The code cells of a notebook as one module (see :func:`grader.notebook.cellcode.module_code`)."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise ValueError("it has no list of cells")
-    chunks = []
+    sources = []
     for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else str(text)
-        lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        chunks.append("\n".join(lines))
-    return "\n\n".join(chunks) + "\n"
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            text = cell.get("source", "")
+            sources.append("".join(text) if isinstance(text, list) else str(text))
+    return module_code(sources)
 
 
 def _read_notebook(path: Path) -> SubmissionSource:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 import time
 import traceback
@@ -40,16 +41,16 @@ def resolve_procedure(path: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def not_implemented(exc: BaseException, source_file: str) -> bool:
-    """True when a NotImplementedError was raised by the submission's own code (a stub), not by
-    torch rejecting an argument."""
+def not_implemented(exc: BaseException, root: Path) -> bool:
+    """True when a NotImplementedError was raised by the submission's own code (a stub, in any
+    of its files, a notebook's cells included), not by torch rejecting an argument."""
     if not isinstance(exc, NotImplementedError):
         return False
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and Path(frames[-1].filename).resolve() == Path(source_file).resolve()
+    return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(root)
 
 
-def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | None, source_file: str,
+def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | None, root: Path,
            name: str, procedure: str | None = None, resolve: Any = resolve_procedure) -> CallOutcome:
     """Run one call of student code under the guard and describe what happened.
 
@@ -72,7 +73,7 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     except RecursionError as exc:
         outcome.raised, outcome.raised_type = ("RecursionError", str(exc)[:300]), RecursionError
     except Exception as exc:
-        if not_implemented(exc, source_file):
+        if not_implemented(exc, root):
             raise Abort(Failure("failed", f"{name}: not implemented yet")) from None
         kind = type(exc)
         outcome.raised = (kind.__qualname__, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "")
@@ -84,6 +85,9 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     return outcome
 
 
+EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py")
+
+
 class Submission:
     """The modules of one submission folder, loaded in this process without leaking into
     ``sys.modules`` (two submissions can define the same module names side by side)."""
@@ -92,6 +96,7 @@ class Submission:
         self.root = Path(root).resolve()
         self._modules: dict[str, ModuleType] = {}  # every module loaded from root, by name
         self._errors: dict[str, Failure] = {}
+        self._tampering: dict[Path, list[str]] = {}  # per file
 
     def source_file(self, module: str) -> Path:
         return self.root / f"{module}.py"
@@ -118,6 +123,20 @@ class Submission:
                 sys.modules.pop(k, None)
             sys.modules.update(saved)
 
+    def tampering(self, module: str) -> str:
+        """What the code a module runs does to get around the guard ("" when nothing): its own
+        file, the submission's helper files, and the exercise files it names (it may import
+        them), each read once."""
+        own = self.source_file(module).read_text(encoding="utf-8", errors="replace")
+        found = []
+        for path in sorted(self.root.glob("*.py")):
+            exercise = EXERCISE_FILE.fullmatch(path.name)
+            if path.stem == module or not exercise or re.search(rf"\b{path.stem}\b", own):
+                if path not in self._tampering:
+                    self._tampering[path] = tampering(path.read_text(encoding="utf-8", errors="replace"))
+                found += [f"{item} ({path.name})" for item in self._tampering[path]]
+        return ", ".join(found)
+
     def load(self, module: str) -> ModuleType | Failure:
         """The module, loaded once; or the failure that stops it from loading."""
         if module in self._errors:
@@ -134,11 +153,10 @@ class Submission:
         return failure
 
     def _import(self, module: str, path: Path) -> ModuleType | Failure:
-        source = path.read_text(encoding="utf-8", errors="replace")
-        tampered = tampering(source)
+        tampered = self.tampering(module)
         if tampered:
-            return Failure("forbidden", f"{module}.py uses {', '.join(tampered)}, which only code that "
-                           "switches off the grader's guard needs")
+            return Failure("forbidden", f"the submission uses {tampered}: code that switches off or "
+                           "goes around the grader's guard is refused")
         dont_write = sys.dont_write_bytecode
         sys.dont_write_bytecode = True
         try:
@@ -186,4 +204,4 @@ class InProcessTarget:
         fn = getattr(self.submission.load(module), name)
         with self.submission.installed():
             return invoke(fn, args, kwargs, forbidden=forbidden, name=name, procedure=procedure,
-                          source_file=str(self.submission.source_file(module)))
+                          root=self.submission.root)

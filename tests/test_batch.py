@@ -135,6 +135,19 @@ HOSTILE = {
         def true_conv2d(X, K):
             return F.conv2d(X[None, None], K.flip(0, 1)[None, None])[0, 0]
     """,
+    "patches_torch_to_convolve_outside_the_guard": """
+        import torch
+        import torch.nn.functional as F
+        seen = {}
+        def copy_with_the_answer(self, *args, **kwargs):
+            X, K = seen["args"]
+            return F.conv2d(X[None, None], K[None, None])[0, 0]
+        torch.Tensor.clone = copy_with_the_answer
+        def cust_conv2d(X, K):
+            seen["args"] = (X, K)
+            return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1, dtype=X.dtype)
+        true_conv2d = cust_conv2d
+    """,
     "switches_the_guard_off": """
         import torch
         import torch.nn.functional as F
@@ -196,7 +209,8 @@ def test_hostile_submission_scores_zero_and_the_rest_is_graded(graded, name) -> 
 EXPECTED_STATUS = {
     "hangs": "timeout", "segfaults": "crashed", "sys_exit": "crashed", "os_exit": "crashed",
     "keyboard_interrupt": "crashed", "exits_on_import": "crashed", "calls_conv2d": "forbidden",
-    "switches_the_guard_off": "forbidden", "imports_the_solutions": "error", "imports_the_grader": "error",
+    "switches_the_guard_off": "forbidden", "patches_torch_to_convolve_outside_the_guard": "forbidden",
+    "imports_the_solutions": "error", "imports_the_grader": "error",
 }
 
 

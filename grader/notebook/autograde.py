@@ -1,0 +1,85 @@
+"""nbgrader autograde steps: run the notebook with its test cells deferred, then grade the
+notebook's code outside the student's kernel and write each test cell's verdict.
+
+Whatever a student's cell does inside the kernel (redefine ``torch.allclose``, patch Tensor
+methods, builtins or the grader, replace IPython's error display, add input transformers) only
+changes that kernel's outputs, and every test cell's outputs are replaced here. The student's
+code runs again only in a confined worker; the check and the comparison run in this process,
+which warmed everything they use before the kernel started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
+
+from grader.notebook import cells
+from grader.notebook.cellcode import uses_session
+from grader.notebook.kernel import DEFER_VARIABLE, DEFERRED, CheckFailedError
+from grader.notebook.cellcode import module_code
+from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
+from grader.settings import DEFAULT_SEED, Settings
+
+
+class DeferredExecute(Execute):
+    """nbgrader's Execute with ``CONVGRADE_VERDICTS=outside`` in the kernel's environment: the
+    armed cell starts no judge and every test cell fails until :class:`GradeOutsideKernel`
+    writes its verdict (so a pipeline without that step scores 0, never full marks)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        warm()
+        with utils.setenv(**{DEFER_VARIABLE: DEFERRED}):
+            return super().preprocess(nb, resources)
+
+
+def student_code(notebook_cells: list[NotebookNode]) -> list[str]:
+    """The sources of the code cells a student's functions come from: as in the kernel, every
+    code cell that ran without error, except the grader's own (test cells, the armed cell and
+    any cell using the session: :func:`grader.notebook.cellcode.uses_session`)."""
+    return [cell.source for cell in notebook_cells
+            if cell.cell_type == "code" and not cells.is_test(cell) and not uses_session(cell.source)
+            and not any(output.output_type == "error" for output in cell.get("outputs", []))]
+
+
+def verdict_outputs(passed: bool, lines: list[str]) -> list[NotebookNode]:
+    """A test cell's outputs: the verdict on stdout when it passed, else an error whose
+    traceback is the grader's feedback (what the kernel shows for a failed check)."""
+    if passed:
+        return [new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
+    error = CheckFailedError(lines)
+    return [new_output("error", ename=type(error).__name__, evalue=lines[0] if lines else "",
+                       traceback=error._render_traceback_())]
+
+
+class GradeOutsideKernel(NbGraderPreprocessor):
+    """Replace every convgrade test cell's outputs with the verdict of its check, graded on the
+    code of the cells above it (:func:`student_code`), outside the kernel."""
+
+    seed = Integer(DEFAULT_SEED, help="hypothesis seed of every check, which runs with the grading profile "
+                   "(recorded: the same code always gets the same grade)").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        settings = Settings(profile="grading", seed=self.seed)
+        module = resources["nbgrader"]["notebook"]
+        with NotebookGrader(module) as grader:
+            for index, cell in enumerate(nb.cells):
+                ids = cells.parse_test_id(cells.grade_id(cell) or "") if cells.is_test(cell) else None
+                if ids is None:
+                    continue
+                code = module_code(student_code(nb.cells[:index]))
+                try:
+                    check, result = grader.grade(code, *ids, settings)
+                except KeyError as exc:
+                    self.log.error("%s: test cell %s names no check of the registry: %s", module,
+                                   cells.grade_id(cell), exc)
+                    cell.outputs = verdict_outputs(False, [f"convgrade has no check {ids[0]}[{ids[1]}] "
+                                                           f"in {module}: {exc}"])
+                    continue
+                self.log.info("%s %s[%s]: %s (%.1f s)", module, *ids, result.status, result.seconds)
+                cell.outputs = verdict_outputs(result.passed, verdict_lines(check, result, settings))
+        return nb, resources

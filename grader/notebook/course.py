@@ -1,0 +1,57 @@
+"""Writing the course: nbgrader_config.py and one source notebook per exercise, built by a
+pipeline of steps from the registry and ``solutions/`` (never edited by hand)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_notebook
+
+from grader.exercise import Exercise
+from grader.notebook import answers, arm, config, intro, tests
+
+
+@dataclass(frozen=True)
+class Build:
+    """The inputs every step may read."""
+
+    solutions: Path  # the folder of model answers (solutions/exNN_*.py)
+    seed: int  # the hypothesis seed every grading run of the course uses
+
+    def solution_file(self, exercise: Exercise) -> Path:
+        return self.solutions / f"{exercise.module}.py"
+
+
+Step = Callable[[NotebookNode, Exercise, Build], NotebookNode]
+
+PIPELINE: tuple[Step, ...] = (intro.add_intro, arm.add_armed_cell, answers.add_answers, tests.add_tests)
+"""The steps, in order, that turn an empty notebook into an exercise's source notebook."""
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def source_notebook(exercise: Exercise, build: Build) -> NotebookNode:
+    """The exercise's nbgrader source notebook (with solutions and hidden tests)."""
+    nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    for step in PIPELINE:
+        nb = step(nb, exercise, build)
+    nbformat.validate(nb)
+    return nb
+
+
+def write_course(root: Path, exercises: list[Exercise], build: Build) -> list[Path]:
+    """Write ``nbgrader_config.py`` and ``source/<module>/<module>.ipynb`` for each exercise
+    under ``root``; return the paths written. Existing files of the same names are replaced."""
+    root.mkdir(parents=True, exist_ok=True)
+    written = [root / "nbgrader_config.py"]
+    written[0].write_text(config.nbgrader_config(build.seed), encoding="utf-8")
+    for exercise in exercises:
+        path = root / "source" / exercise.module / f"{exercise.module}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(source_notebook(exercise, build), path)
+        written.append(path)
+    return written

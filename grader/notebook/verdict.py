@@ -1,0 +1,79 @@
+"""Grading the code of a notebook's cells with the registry's checks.
+
+The cells become the exercise's module (``ex01_cross_correlation.py``), which a confined worker
+(:class:`grader.sandbox.WorkerTarget`) loads and calls; the comparison with the reference runs
+in this process, where no student code ever ran. Used by the kernel's judge process
+(:mod:`grader.notebook.judge`) and by the autograde step (:mod:`grader.notebook.autograde`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing.forkserver
+from typing import Any
+
+from grader import registry
+from grader.exercise import Check, Task
+from grader.outcome import CheckResult
+from grader.runner import Runner
+from grader.sandbox import Limits, WorkerTarget, context
+from grader.settings import Settings
+
+
+def warm() -> None:
+    """Load the whole catalog and start the workers' forkserver (which preloads torch and the
+    grader) now: before any student code runs, and before the first check waits for it."""
+    registry.all_exercises()
+    context()
+    multiprocessing.forkserver.ensure_running()
+
+
+def find_check(task: Task, name: str) -> Check:
+    for check in task.checks:
+        if check.name == name:
+            return check
+    raise KeyError(f"{task.name} has no check {name!r}; its checks: {', '.join(c.name for c in task.checks)}")
+
+
+class NotebookGrader:
+    """Grades checks of one exercise on notebook code. While the code stays the same, its worker
+    (and each profile's runner, which remembers aborted tasks) is kept; new code gets a new worker."""
+
+    def __init__(self, module: str, limits: Limits = Limits()):
+        self.exercise = registry.get(module)
+        self.limits = limits
+        self._code: str | None = None
+        self._target: WorkerTarget | None = None
+        self._runners: dict[Settings, Runner] = {}
+
+    def grade(self, code: str, task: str, check: str, settings: Settings) -> tuple[Check, CheckResult]:
+        """The check (found by name) and its result on ``code``."""
+        task_record = self.exercise.task(task)
+        check_record = find_check(task_record, check)
+        if code != self._code or self._target is None:
+            self.close()
+            self._code = code
+            self._target = WorkerTarget({f"{self.exercise.module}.py": code}, self.limits)
+        runner = self._runners.setdefault(settings, Runner(self._target, settings))
+        return check_record, runner.run_check(self.exercise, task_record, check_record)
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+        self._target, self._runners = None, {}
+
+    def __enter__(self) -> NotebookGrader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def verdict_lines(check: Check, result: CheckResult, settings: Settings) -> list[str]:
+    """What a test cell shows: one line when the check passed; else the grader's feedback (the
+    smallest failing input, expected, got, hint) and the check's status."""
+    name = f"{result.task}[{result.check}]"
+    run = f"{settings.profile} profile, seed {settings.seed}"
+    if result.passed:
+        return [f"{name} passed ({run}): {check.description}; {result.points:g}/{result.max_points:g} points"]
+    return result.message.splitlines() + [f"[{name} {result.status} ({run}): {check.description}; "
+                                          f"0/{result.max_points:g} points]"]
