@@ -378,6 +378,7 @@ def test_autograde_gives_a_classic_bug_partial_marks_and_shows_it(graded):
     assert "smallest failing input" in feedback and "kernel not flipped" in feedback
     assert "34*" in feedback  # the shrunk 3x4 example, its wrong entries marked
     assert f"grading profile, seed {DEFAULT_SEED}" in feedback
+    assert "data:image/png;base64," in feedback  # heatmaps of expected, got and their difference
 
 
 @pytest.mark.slow

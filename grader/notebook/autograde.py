@@ -10,6 +10,7 @@ which warmed everything they use before the kernel started.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from nbformat import NotebookNode
@@ -18,11 +19,13 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
+from grader.batch import counterexample_matrices
 from grader.notebook import cells
-from grader.notebook.cellcode import uses_session
+from grader.notebook.cellcode import module_code, uses_session
 from grader.notebook.kernel import DEFER_VARIABLE, DEFERRED, CheckFailedError
-from grader.notebook.cellcode import module_code
 from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
+from grader.outcome import CheckResult
+from grader.pictures import counterexample_png
 from grader.settings import DEFAULT_SEED, Settings
 
 
@@ -46,14 +49,23 @@ def student_code(notebook_cells: list[NotebookNode]) -> list[str]:
             and not any(output.output_type == "error" for output in cell.get("outputs", []))]
 
 
-def verdict_outputs(passed: bool, lines: list[str]) -> list[NotebookNode]:
+def verdict_outputs(passed: bool, lines: list[str], picture: bytes | None = None) -> list[NotebookNode]:
     """A test cell's outputs: the verdict on stdout when it passed, else an error whose
-    traceback is the grader's feedback (what the kernel shows for a failed check)."""
+    traceback is the grader's feedback (what the kernel shows for a failed check), after a
+    heatmap of expected, got and their difference when ``picture`` (a PNG) is given."""
     if passed:
         return [new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
     error = CheckFailedError(lines)
-    return [new_output("error", ename=type(error).__name__, evalue=lines[0] if lines else "",
-                       traceback=error._render_traceback_())]
+    shown = [new_output("display_data", data={"image/png": base64.b64encode(picture).decode("ascii"),
+                                              "text/plain": "expected, got and their difference"})] if picture else []
+    return shown + [new_output("error", ename=type(error).__name__, evalue=lines[0] if lines else "",
+                               traceback=error._render_traceback_())]
+
+
+def counterexample_picture(result: CheckResult) -> bytes | None:
+    """Heatmaps of the failing check's 2-D counterexample, when it has one."""
+    matrices = counterexample_matrices(result)
+    return counterexample_png(matrices) if matrices else None
 
 
 class GradeOutsideKernel(NbGraderPreprocessor):
@@ -81,5 +93,6 @@ class GradeOutsideKernel(NbGraderPreprocessor):
                                                            f"in {module}: {exc}"])
                     continue
                 self.log.info("%s %s[%s]: %s (%.1f s)", module, *ids, result.status, result.seconds)
-                cell.outputs = verdict_outputs(result.passed, verdict_lines(check, result, settings))
+                cell.outputs = verdict_outputs(result.passed, verdict_lines(check, result, settings),
+                                               counterexample_picture(result))
         return nb, resources
