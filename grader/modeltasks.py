@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from grader.exercise import Mistake
 from grader.outcome import Failure
@@ -35,6 +36,20 @@ def forward(model: Any, x: torch.Tensor) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 (whatever the student's code raised is reported, not re-raised)
         text = str(exc).strip()
         return {"raised": f"{type(exc).__name__}: {text.splitlines()[0][:300]}" if text else type(exc).__name__}
+
+
+def fit(model: Any, parameters: Any, x: torch.Tensor, labels: torch.Tensor, steps: int, lr: float) -> list[float]:
+    """Train ``model`` with Adam on the cross-entropy of ``model(x)`` against class ``labels``
+    (per image or per pixel) for ``steps`` steps; the loss before each step."""
+    optimiser = torch.optim.Adam(parameters, lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x), labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    return losses
 
 
 def named(failure: Failure, mistake: Mistake | None) -> Failure:

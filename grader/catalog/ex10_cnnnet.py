@@ -21,7 +21,7 @@ from grader.compare import compare, describe_type
 from grader.context import Context
 from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
 from grader.judge import Variant, refuse
-from grader.modeltasks import forward, named, seeded
+from grader.modeltasks import fit, forward, named, seeded
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
 
@@ -262,14 +262,7 @@ def overfit(cls: type, x: torch.Tensor, labels: torch.Tensor, device: str, seed:
             return {"untrainable": f"its output for {len(labels)} images is {shape}, not ({len(labels)}, 10)"}
         if not out.requires_grad:
             return {"untrainable": "its output does not depend on its parameters (detached, .data or no_grad)"}
-        optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-        losses = []
-        for _ in range(steps):
-            loss = F.cross_entropy(model(x), labels)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
+        losses = fit(model, model.parameters(), x, labels, steps, lr)
         model.eval()
         with torch.no_grad():
             out = model(x)

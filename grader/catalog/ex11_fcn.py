@@ -21,7 +21,7 @@ from grader.compare import describe_type
 from grader.context import Context
 from grader.exercise import Call, Check, Exercise, Mistake, Task
 from grader.judge import refuse
-from grader.modeltasks import forward, named, seeded
+from grader.modeltasks import fit, forward, named, seeded
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
 
@@ -165,14 +165,7 @@ def fit_and_predict(cls: type, kwargs: dict[str, int], train_images: torch.Tenso
         if not parameters or not out.requires_grad:
             return {"untrainable": "it has no trainable parameters" if not parameters else
                     "its output does not depend on its parameters (detached, .data or no_grad)"}
-        optimiser = torch.optim.Adam(parameters, lr=lr)
-        losses = []
-        for _ in range(steps):
-            loss = F.cross_entropy(model(x), y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
+        losses = fit(model, parameters, x, y, steps, lr)
         model.eval()
         with torch.no_grad():
             predictions = model(test_images.to(device, copy=True)).argmax(1)
