@@ -67,6 +67,8 @@ def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dic
 
 
 def exercise_status(checks: list[dict[str, Any]]) -> str:
+    """An exercise's status from its checks': passed, not_submitted, or the first of
+    :data:`STATUS_PRIORITY` among them."""
     statuses = {c["status"] for c in checks}
     if statuses == {"passed"}:
         return "passed"
@@ -81,6 +83,7 @@ def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any
 
 
 def exercise_record(exercise: Any, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """An exercise in the results JSON: score, max_score, status, checks."""
     return {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
             "status": exercise_status(checks), "checks": checks}
 
@@ -167,6 +170,7 @@ def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
 
 
 def versions() -> dict[str, str]:
+    """The versions a grade depends on, recorded in the results."""
     import hypothesis
     import sympy
 
@@ -194,5 +198,6 @@ def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str,
 
 
 def default_jobs() -> int:
+    """The cores this process may use: the default number of judges."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 

@@ -56,21 +56,26 @@ def property_check(name: str, description: str, points: float, variant: Variant,
 
 
 def matches_torch(points: float = 2) -> Check:
+    """The main check: float32 inputs; type, exact shape, dtype, device, values; the same input
+    twice gives the same result."""
     return property_check("matches_torch", "exact shape, then values, against torch (float32 inputs)", points,
                           Variant(torch.float32, repeat=True))
 
 
 def keeps_float64(points: float = 1) -> Check:
+    """float64 inputs: a float64 result, accurate to float64's tolerance."""
     return property_check("keeps_float64", "float64 inputs give a float64 result, accurate to float64",
                           points, Variant(torch.float64), SECONDARY)
 
 
 def noncontiguous_inputs(points: float = 1) -> Check:
+    """Inputs given as non-contiguous views (transposed, strided) must give the same result."""
     return property_check("noncontiguous_inputs", "works on non-contiguous input views (transposed, strided)",
                           points, Variant(torch.float32, layout="noncontiguous"), SECONDARY)
 
 
 def inputs_unmodified(points: float = 1) -> Check:
+    """The input tensors are unchanged after the call (and the result is still right)."""
     return property_check("inputs_unmodified", "leaves its input tensors unchanged (and is still right)",
                           points, Variant(torch.float32, judge_inputs=True), SECONDARY)
 

@@ -15,6 +15,7 @@ COMMANDS = ("grade", "report", "spec", "nbgrader", "release", "gradescope")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``convgrade`` parser with every subcommand of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(prog="convgrade", description="Auto-graded convolution exercises for PyTorch.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; its return value is the exit status."""
     args = build_parser().parse_args(argv)
     return args.run(args)
 

@@ -71,6 +71,7 @@ def encode(value: Any, depth: int = 0) -> Any:
 
 
 def dumps(value: Any) -> bytes:
+    """``value`` encoded (:func:`encode`) and serialised with ``torch.save``."""
     buffer = io.BytesIO()
     torch.save(encode(value), buffer)
     return buffer.getvalue()
@@ -82,6 +83,7 @@ def loads(payload: bytes) -> Any:
 
 
 def decode(value: Any) -> Any:
+    """The inverse of :func:`encode` on data read with ``weights_only=True``."""
     if isinstance(value, dict):
         tag = value.get(TAG)
         if tag == "tensor":

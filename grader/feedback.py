@@ -72,6 +72,7 @@ def value_lines(value: Any, marks: torch.Tensor | None = None) -> list[str]:
 
 
 def call_lines(call: Call) -> list[str]:
+    """The arguments of a call, one block per argument."""
     lines = []
     for i, arg in enumerate(call.args):
         sub = value_lines(arg)

@@ -20,6 +20,7 @@ FORMATS = ("json", "csv", "gradescope", "junit", "html", "github")
 
 
 def write_json(document: dict[str, Any], path: Path) -> Path:
+    """The results document as indented JSON (the source of truth)."""
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 

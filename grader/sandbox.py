@@ -266,6 +266,7 @@ def _exception_type(mro: Any) -> type | None:
 
 
 def describe_exit(code: int | None) -> str:
+    """How a worker ended, in words: ``killed by signal SIGSEGV``, ``exit status 3``..."""
     if code is None:
         return "no exit status"
     if code < 0:

@@ -29,26 +29,32 @@ def tensors(shape: Sequence[int]) -> st.SearchStrategy[torch.Tensor]:
 
 
 def sizes(lo: int = 1, hi: int = MAX_SIDE) -> st.SearchStrategy[int]:
+    """An input side."""
     return st.integers(lo, hi)
 
 
 def kernel_sides() -> st.SearchStrategy[int]:
+    """A kernel side: 1 to 4."""
     return st.integers(1, 4)
 
 
 def strides() -> st.SearchStrategy[int]:
+    """A stride: 1 to 3."""
     return st.integers(1, 3)
 
 
 def dilations() -> st.SearchStrategy[int]:
+    """A dilation: 1 to 3."""
     return st.integers(1, 3)
 
 
 def channels(lo: int = 1, hi: int = 3) -> st.SearchStrategy[int]:
+    """A channel count."""
     return st.integers(lo, hi)
 
 
 def batches() -> st.SearchStrategy[int]:
+    """A batch size: 1 to 3."""
     return st.integers(1, 3)
 
 

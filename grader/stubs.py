@@ -45,6 +45,7 @@ def make_stub(source: str) -> str:
 
 
 def solution_files(root: Path = ROOT) -> list[Path]:
+    """The model answers, ``solutions/exNN_*.py``, in order."""
     return sorted((root / "solutions").glob("ex[0-9][0-9]_*.py"))
 
 
@@ -59,6 +60,7 @@ def drifted(root: Path = ROOT) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the stubs, or with ``--check`` report drift (exit 1)."""
     parser = argparse.ArgumentParser(prog="python -m grader.stubs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 when there is any")
     args = parser.parse_args(argv)

@@ -68,6 +68,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def summary_table(records: list[dict]) -> Table:
+    """One row per submission: each exercise's score ("-" when not submitted), the total, and
+    what went wrong beyond wrong answers."""
     table = Table(box=box.SIMPLE_HEAD, title="convgrade results")
     table.add_column("submission")
     modules = [e.module for e in registry.all_exercises()]
@@ -89,6 +91,7 @@ def summary_table(records: list[dict]) -> Table:
 
 
 def run_grade(args: argparse.Namespace) -> int:
+    """Grade, print the table, write the results; 0 when grading completed."""
     try:
         settings = Settings.make(args.profile, args.seed, args.device)
     except DeviceUnavailable as exc:

@@ -31,6 +31,7 @@ class Entry:
 
 @contextmanager
 def one_thread() -> Iterator[None]:
+    """One intra-op thread while inside (tiny tensors), the caller's setting restored after."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
