@@ -104,13 +104,8 @@ def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
         try:
             if kind == "presence":
                 _, module, name = request
-                loaded = submission.load(module)
-                if isinstance(loaded, Failure):
-                    reply = ("failure", loaded.status, loaded.headline)
-                elif not callable(getattr(loaded, name, None)):
-                    reply = ("failure", "not_submitted", f"{module}.py defines no {name}")
-                else:
-                    reply = ("ok",)
+                missing = submission.presence(module, name)
+                reply = ("failure", missing.status, missing.headline) if missing else ("ok",)
             elif kind == "call":
                 _, module, name, args, kwargs, forbidden, procedure, want_inputs = request
                 fn = getattr(submission.load(module), name)

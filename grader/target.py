@@ -137,6 +137,15 @@ class Submission:
                 found += [f"{item} ({path.name})" for item in self._tampering[path]]
         return ", ".join(found)
 
+    def presence(self, module: str, name: str) -> Failure | None:
+        """None when ``module.name`` loads and is callable; else why not."""
+        loaded = self.load(module)
+        if isinstance(loaded, Failure):
+            return loaded
+        if not callable(getattr(loaded, name, None)):
+            return Failure("not_submitted", f"{module}.py defines no {name}")
+        return None
+
     def load(self, module: str) -> ModuleType | Failure:
         """The module, loaded once; or the failure that stops it from loading."""
         if module in self._errors:
@@ -189,12 +198,7 @@ class InProcessTarget:
         self.submission = Submission(root)
 
     def presence(self, module: str, name: str) -> Failure | None:
-        loaded = self.submission.load(module)
-        if isinstance(loaded, Failure):
-            return loaded
-        if not callable(getattr(loaded, name, None)):
-            return Failure("not_submitted", f"{module}.py defines no {name}")
-        return None
+        return self.submission.presence(module, name)
 
     def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
              forbidden: str | None, procedure: str | None = None) -> CallOutcome:
