@@ -8,6 +8,8 @@ and compared with its budget from the issues, or with a baseline measured in the
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -19,6 +21,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from grader.batch import default_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -114,28 +118,69 @@ def nbgrader(course: Path, *argv: str) -> float:
     return time.perf_counter() - start
 
 
+def per_minute_per_core(n: int, seconds: float) -> str:
+    return f"{n / seconds * 60 / default_jobs():.1f}/min/core"
+
+
+def grade_timed(folder: Path, out: Path, *options: str) -> float:
+    """Seconds ``convgrade grade FOLDER --out OUT OPTIONS...`` takes (it must succeed)."""
+    seconds, done = timed([str(BIN / "convgrade"), "grade", str(folder), "--out", str(out), *options])
+    assert done.returncode == 0, done.stderr
+    return seconds
+
+
+def ray_rows(workdir: Path, folder: Path, n: int, what: str, local_seconds: float) -> list[Row]:
+    """``--executor ray`` on a fresh local Ray instance (its start included) against the local
+    executor on the same ``n`` submissions (``workdir/local.json``), whose results it must match."""
+    if importlib.util.find_spec("ray") is None:
+        print(f"no --executor ray row for {what}: Ray is not installed (pip install 'convgrade[ray]')")
+        return []
+    seconds = grade_timed(folder, workdir / "ray.json", "--executor", "ray", "--ray-address", "local")
+    submissions = [json.loads((workdir / f"{name}.json").read_text())["submissions"] for name in ("local", "ray")]
+    assert submissions[0] == submissions[1], f"{what}: --executor ray and --executor local disagree"
+    return [Row(f"{what}, --executor ray (local Ray instance)", seconds / n, local_seconds / n,
+                "baseline: --executor local, same batch",
+                f"ray {per_minute_per_core(n, seconds)}, local {per_minute_per_core(n, local_seconds)}")]
+
+
 def throughput_rows(workdir: Path, n: int) -> list[Row]:
-    """The same ex01 checks on ``n`` submissions: convgrade grade against nbgrader autograde."""
+    """The same ex01 checks on ``n`` submissions: convgrade grade against nbgrader autograde, and
+    ``--executor ray`` against the local executor."""
     students = generated_class(n)
     for student, code in students.items():
         (workdir / "class" / student).mkdir(parents=True)
         (workdir / "class" / student / f"{EX01}.py").write_text(code)
     course = nbgrader_course(workdir, students)
     nbgrader_seconds = nbgrader(course, "autograde", EX01, "--create")
-    seconds, done = timed([str(BIN / "convgrade"), "grade", str(workdir / "class"), "--out",
-                           str(workdir / "class.json")])
-    assert done.returncode == 0, done.stderr
+    seconds = grade_timed(workdir / "class", workdir / "local.json")
     return [Row(f"grading {n} ex01 submissions, seconds per submission", seconds / n, nbgrader_seconds / n,
-                "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s")]
+                "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s"),
+            *ray_rows(workdir, workdir / "class", n, f"grading {n} ex01 submissions", seconds)]
+
+
+def complete_rows(workdir: Path, n: int) -> list[Row]:
+    """``n`` complete submissions (the model answers: every exercise, every check, grading
+    profile), graded by each executor: the submissions per minute per core of the README."""
+    for i in range(n):
+        folder = workdir / "complete" / f"student{i:03d}"
+        folder.mkdir(parents=True)
+        for path in (ROOT / "solutions").glob("ex*.py"):
+            shutil.copy(path, folder / path.name)
+    seconds = grade_timed(workdir / "complete", workdir / "local.json")
+    return ray_rows(workdir, workdir / "complete", n, f"grading {n} complete submissions", seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=8, help="generated submissions for the throughput row")
+    parser.add_argument("--complete", type=int, default=0, metavar="N",
+                        help="also grade N complete submissions with each executor (the README's per-core figures)")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="convgrade-bench-"))
     try:
         rows = student_rows() + class_rows(workdir) + throughput_rows(workdir, args.submissions)
+        if args.complete:
+            rows += complete_rows(workdir, args.complete)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     table = Table(title="convgrade benchmarks (wall clock, this machine)")

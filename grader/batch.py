@@ -1,9 +1,11 @@
 """Grading a whole class: judges in parallel, each submission's code in confined workers.
 
-The main process finds and snapshots the submissions, hands them to ``jobs`` judge processes
-(forked warm from a forkserver that imported torch and the grader), shows progress, and
-gathers one record per submission in the results JSON's shape. A judge grades one submission
-at a time, exercise by exercise, each exercise in a fresh :class:`grader.sandbox.WorkerTarget`.
+The main process finds and snapshots the submissions, hands the exercises that need grading to
+an :class:`Executor`, shows progress, and gathers one record per submission in the results
+JSON's shape. Whatever the executor, an exercise is graded by :func:`grade_exercise` in a fresh
+:class:`grader.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
+processes on this machine (forked warm from a forkserver that imported torch and the grader);
+:class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import math
 import os
 import platform
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import torch
 
 import grader
 from grader import registry
+from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
+from grader.i18n import _, set_language
 from grader.outcome import CheckResult
 from grader.runner import Runner
 from grader.sandbox import Limits, WorkerTarget, context
@@ -35,6 +39,7 @@ class Plan:
 
     settings: Settings
     limits: Limits
+    language: str = DEFAULT_LANGUAGE  # of the messages in the results (grader.i18n)
 
 
 def check_record(result: CheckResult) -> dict[str, Any]:
@@ -94,13 +99,14 @@ def ungraded_checks(source: SubmissionSource, exercise: Any) -> list[dict[str, A
     if source.problem:
         return _unsubmitted(exercise, "error", source.problem)
     if f"{exercise.module}.py" not in source.files:
-        return _unsubmitted(exercise, "not_submitted", f"{exercise.module}.py was not submitted")
+        return _unsubmitted(exercise, "not_submitted", _("{module}.py was not submitted").format(module=exercise.module))
     return None
 
 
 def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[dict[str, Any]]:
     """The checks of one exercise of one submission, graded in a fresh confined worker."""
     use_one_thread()
+    set_language(plan.language)
     exercise = registry.get(module)
     with WorkerTarget(source.files, plan.limits) as target:
         return [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
@@ -116,23 +122,103 @@ def submission_record(source: SubmissionSource, checks: dict[str, list[dict[str,
     return record
 
 
-def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
-                progress: Callable[[dict[str, Any]], None] = lambda record: None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Work:
+    """One submission as an executor receives it: its code and the exercises to grade (in the
+    registry's order; those that need no worker are already recorded)."""
+
+    source: SubmissionSource
+    modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Graded:
+    """An executor's answer for one exercise of one submission: its check records, or why the
+    grader itself failed on it (the exercise is then recorded as crashed)."""
+
+    index: int  # of the Work in the list the executor was given
+    module: str
+    checks: list[dict[str, Any]] | None = None  # None when the grader failed
+    failure: str | None = None  # one line, e.g. "BrokenProcessPool: ..."; set when checks is None
+
+
+class Executor(Protocol):
+    """Where and how the exercises of a batch are graded."""
+
+    def grade(self, work: Sequence[Work], plan: Plan) -> Iterator[Graded]:
+        """Grade every module of every Work with :func:`grade_exercise` (or record why the grader
+        failed on it), yielding exactly one Graded per (work index, module), as each completes."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """An exception that stopped the grader, in one line: ``Type: message``."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300]}" if lines else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """``jobs`` judge processes on this machine. The unit of work is one exercise of one
+    submission, so the judges share out a long submission's exercises. An exercise whose judge
+    dies (or fails) is graded once more in a fresh pool; if that fails too, the Graded carries
+    the reason."""
+
+    jobs: int
+
+    def grade(self, work: Sequence[Work], plan: Plan) -> Iterator[Graded]:
+        units = [(i, module) for i, item in enumerate(work) for module in item.modules]
+        for attempt in range(2):
+            if not units:
+                return
+            retry: list[tuple[int, str]] = []
+            with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, self.jobs), mp_context=context(),
+                                                        initializer=use_one_thread) as pool:
+                futures = {pool.submit(grade_exercise, work[i].source, module, plan): (i, module)
+                           for i, module in units}
+                for future in concurrent.futures.as_completed(futures):
+                    i, module = futures[future]
+                    try:
+                        checks = future.result()
+                    except Exception as exc:  # the judge itself died or failed
+                        if attempt == 0:
+                            retry.append((i, module))
+                        else:
+                            yield Graded(i, module, failure=failure_reason(exc))
+                        continue
+                    yield Graded(i, module, checks)
+            units = retry
+
+
+def crashed_checks(exercise: Any, reason: str) -> list[dict[str, Any]]:
+    """The checks of an exercise the grader failed on (after the executor's retries)."""
+    return _unsubmitted(exercise, "crashed", _("the grader failed on this exercise: {reason}").format(reason=reason))
+
+
+def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int | None = None,
+                progress: Callable[[dict[str, Any]], None] = lambda record: None,
+                executor: Executor | None = None) -> list[dict[str, Any]]:
     """Every submission's record, in the order of ``sources``.
 
-    The unit of work is one exercise of one submission, so the judges share out a long
-    submission's exercises. ``progress`` is called as each submission is complete. A judge that
-    dies is replaced and its exercise graded once more; if it dies again that exercise is
-    recorded as crashed and the submission as one the grader failed on."""
-    checks: list[dict[str, list]] = [{} for _ in sources]
-    work: list[tuple[int, str]] = []
+    ``executor`` grades the exercises that need a worker (default: a :class:`LocalExecutor` of
+    ``jobs`` judges, or of :func:`default_jobs`). ``progress`` is called once per submission, as
+    it is complete. An exercise the executor reports the grader failed on is recorded as crashed
+    with the reason, and its submission as one the grader failed on (``grader_failed``)."""
+    if executor is None:
+        executor = LocalExecutor(jobs or default_jobs())
+    checks: list[dict[str, list]] = [{} for source in sources]
+    work: list[Work] = []
+    owners: list[int] = []  # work index -> source index
     for i, source in enumerate(sources):
+        modules = []
         for exercise in registry.all_exercises():
             done = ungraded_checks(source, exercise)
             if done is None:
-                work.append((i, exercise.module))
+                modules.append(exercise.module)
             else:
                 checks[i][exercise.module] = done
+        if modules:
+            work.append(Work(source, tuple(modules)))
+            owners.append(i)
     needed = len(registry.all_exercises())
     records: dict[int, dict[str, Any]] = {}
     failed_judges: set[int] = set()
@@ -146,26 +232,14 @@ def grade_class(sources: list[SubmissionSource], plan: Plan, jobs: int,
 
     for i in range(len(sources)):
         finish(i)
-    for attempt in range(2):
-        if not work:
-            break
-        retry: list[tuple[int, str]] = []
-        with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context(),
-                                                    initializer=use_one_thread) as pool:
-            futures = {pool.submit(grade_exercise, sources[i], module, plan): (i, module) for i, module in work}
-            for future in concurrent.futures.as_completed(futures):
-                i, module = futures[future]
-                try:
-                    checks[i][module] = future.result()
-                except Exception as exc:  # the judge itself died or failed
-                    if attempt == 0:
-                        retry.append((i, module))
-                        continue
-                    failed_judges.add(i)
-                    checks[i][module] = _unsubmitted(registry.get(module), "crashed", "the grader failed on this "
-                                                     f"exercise: {type(exc).__name__}: {exc}")
-                finish(i)
-        work = retry
+    for graded in executor.grade(work, plan):
+        i = owners[graded.index]
+        if graded.checks is None:
+            failed_judges.add(i)
+            checks[i][graded.module] = crashed_checks(registry.get(graded.module), graded.failure or "")
+        else:
+            checks[i][graded.module] = graded.checks
+        finish(i)
     return [records[i] for i in range(len(sources))]
 
 
@@ -190,7 +264,8 @@ def precision_modes() -> dict[str, Any]:
 def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str, Any]:
     """The whole results JSON."""
     s = plan.settings
-    return {"seed": s.seed, "profile": s.profile, "device": str(s.device), "versions": versions(),
+    return {"seed": s.seed, "profile": s.profile, "device": str(s.device), "language": plan.language,
+            "versions": versions(),
             "precision": {**precision_modes(), "input_dtypes": ["float32", "float64"]},
             "limits": {"call_seconds": plan.limits.call_seconds, "exercise_seconds": plan.limits.exercise_seconds,
                        "memory_mb": plan.limits.memory_mb},

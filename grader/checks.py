@@ -16,6 +16,7 @@ from hypothesis import given, seed, settings
 
 from grader.context import Context
 from grader.exercise import Call, Check, Task
+from grader.i18n import N_, _, ngettext
 from grader.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden
 from grader.outcome import CheckFailed, Failure
 
@@ -58,25 +59,25 @@ def property_check(name: str, description: str, points: float, variant: Variant,
 def matches_torch(points: float = 2) -> Check:
     """The main check: float32 inputs; type, exact shape, dtype, device, values; the same input
     twice gives the same result."""
-    return property_check("matches_torch", "exact shape, then values, against torch (float32 inputs)", points,
+    return property_check("matches_torch", N_("exact shape, then values, against torch (float32 inputs)"), points,
                           Variant(torch.float32, repeat=True))
 
 
 def keeps_float64(points: float = 1) -> Check:
     """float64 inputs: a float64 result, accurate to float64's tolerance."""
-    return property_check("keeps_float64", "float64 inputs give a float64 result, accurate to float64",
+    return property_check("keeps_float64", N_("float64 inputs give a float64 result, accurate to float64"),
                           points, Variant(torch.float64), SECONDARY)
 
 
 def noncontiguous_inputs(points: float = 1) -> Check:
     """Inputs given as non-contiguous views (transposed, strided) must give the same result."""
-    return property_check("noncontiguous_inputs", "works on non-contiguous input views (transposed, strided)",
+    return property_check("noncontiguous_inputs", N_("works on non-contiguous input views (transposed, strided)"),
                           points, Variant(torch.float32, layout="noncontiguous"), SECONDARY)
 
 
 def inputs_unmodified(points: float = 1) -> Check:
     """The input tensors are unchanged after the call (and the result is still right)."""
-    return property_check("inputs_unmodified", "leaves its input tensors unchanged (and is still right)",
+    return property_check("inputs_unmodified", N_("leaves its input tensors unchanged (and is still right)"),
                           points, Variant(torch.float32, judge_inputs=True), SECONDARY)
 
 
@@ -101,13 +102,15 @@ def raises_like_torch(points: float = 1) -> Check:
             outcome = ctx.call(task, args, kwargs)
             refuse_forbidden(outcome, task, case.call)
             if outcome.raised is None:
-                raise CheckFailed(Failure("failed", f"{task.name} accepted an invalid input ({case.why}); "
-                                          f"torch raises {expected.__name__}", call=case.call, got=outcome.value))
+                raise CheckFailed(Failure("failed", _("{task} accepted an invalid input ({why}); torch raises {error}")
+                                          .format(task=task.name, why=_(case.why), error=expected.__name__),
+                                          call=case.call, got=outcome.value))
             if outcome.raised_type is None or not issubclass(outcome.raised_type, expected):
-                raise CheckFailed(Failure("failed", f"{task.name} raised {outcome.raised[0]} for {case.why}; "
-                                          f"torch raises {expected.__name__}", call=case.call))
+                raise CheckFailed(Failure("failed", _("{task} raised {raised} for {why}; torch raises {error}")
+                                          .format(task=task.name, raised=outcome.raised[0], why=_(case.why),
+                                                  error=expected.__name__), call=case.call))
 
-    return Check("raises_like_torch", "invalid arguments raise the error torch raises", points, run)
+    return Check("raises_like_torch", N_("invalid arguments raise the error torch raises"), points, run)
 
 
 def loop_free(small: Call, large: Call, points: float = 1) -> Check:
@@ -117,9 +120,12 @@ def loop_free(small: Call, large: Call, points: float = 1) -> Check:
     def run(task: Task, ctx: Context) -> None:
         counts = [judge_call(task, ctx, call, Variant(torch.float32)).op_count for call in (small, large)]
         if counts[1] > counts[0]:
-            raise CheckFailed(Failure("failed", f"{task.name} ran {counts[0]} torch operations on the small "
-                                      f"input and {counts[1]} on the larger one: it loops in Python",
-                                      call=large, hint="express it as one matrix product (matmul or einsum) "
-                                      "after reshaping; no loop over pixels or channels"))
+            headline = ngettext("{task} ran {small} torch operation on the small input and {large} on the larger "
+                                "one: it loops in Python",
+                                "{task} ran {small} torch operations on the small input and {large} on the larger "
+                                "one: it loops in Python", counts[0])
+            raise CheckFailed(Failure("failed", headline.format(task=task.name, small=counts[0], large=counts[1]),
+                                      call=large, hint=_("express it as one matrix product (matmul or einsum) "
+                                                         "after reshaping; no loop over pixels or channels")))
 
-    return Check("loop_free", "one vectorised computation, no Python loop over pixels or channels", points, run)
+    return Check("loop_free", N_("one vectorised computation, no Python loop over pixels or channels"), points, run)

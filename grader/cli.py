@@ -10,21 +10,39 @@ import argparse
 import importlib
 import sys
 
+from grader.i18n import LANGUAGES, UnknownLanguage, _, choose, set_language
+
 COMMANDS = ("grade", "report", "spec", "nbgrader", "release", "gradescope")
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``convgrade`` parser with every subcommand of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="convgrade", description="Auto-graded convolution exercises for PyTorch.")
+    parser = argparse.ArgumentParser(prog="convgrade", description=_("Auto-graded convolution exercises for PyTorch."))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"grader.commands.{name}").register(commands)
+    for command in commands.choices.values():
+        command.add_argument("--lang", choices=tuple(LANGUAGES), default=None,
+                             help=_("language of the messages (default: CONVGRADE_LANG, else the locale)"))
     return parser
+
+
+def language_option(argv: list[str]) -> str | None:
+    """The ``--lang`` of a command line, read before the parser is built (its help is translated)."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang", default=None)
+    return early.parse_known_args(argv)[0].lang
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; its return value is the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        set_language(choose(language_option(argv)))
+    except UnknownLanguage as exc:
+        print(f"convgrade: {exc}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     return args.run(args)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from grader.i18n import _
+
 TAG = "__convgrade__"
 MAX_DEPTH = 8
 
@@ -35,7 +37,7 @@ class Foreign:
 def _type_name(value: Any) -> str:
     kind = type(value)
     if isinstance(value, torch.Tensor):
-        return f"{kind.__qualname__} (a torch.Tensor subclass)"
+        return _("{type} (a torch.Tensor subclass)").format(type=kind.__qualname__)
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module.split('.')[0]}.{kind.__qualname__}"
 
@@ -43,7 +45,7 @@ def _type_name(value: Any) -> str:
 def encode(value: Any, depth: int = 0) -> Any:
     """Worker side: ``value`` as plain data (see the module docstring)."""
     if depth > MAX_DEPTH:
-        return {TAG: "foreign", "type": "too deeply nested value", "text": ""}
+        return {TAG: "foreign", "type": _("too deeply nested value"), "text": ""}
     if type(value) is torch.Tensor:
         with torch._C.DisableTorchFunctionSubclass():
             data = torch.Tensor.detach(value).to("cpu").clone()
@@ -89,11 +91,11 @@ def decode(value: Any) -> Any:
         if tag == "tensor":
             data, device = value["data"], str(value["device"])
             if type(data) is not torch.Tensor:
-                return Foreign("a malformed tensor")
+                return Foreign(_("a malformed tensor"))
             if device.startswith("cuda") and torch.cuda.is_available():
                 return data.to(device)
             if device.startswith("cuda"):
-                return Foreign(f"a tensor on {device}")
+                return Foreign(_("a tensor on {device}").format(device=device))
             return data
         if tag == "sympy":
             return parse_srepr(str(value["srepr"]))
@@ -101,9 +103,9 @@ def decode(value: Any) -> Any:
             items = value.get("items")
             if isinstance(items, list) and all(type(v) is int for v in items):
                 return torch.Size(items)
-            return Foreign("a malformed torch.Size")
+            return Foreign(_("a malformed torch.Size"))
         if tag == "foreign":
-            return Foreign(str(value.get("type", "an unknown object")), str(value.get("text", ""))[:200])
+            return Foreign(str(value.get("type", _("an unknown object"))), str(value.get("text", ""))[:200])
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(decode(v) for v in value)
@@ -143,8 +145,8 @@ def parse_srepr(text: str) -> Any:
         raise ValueError(f"unexpected {type(node).__name__} in a sympy expression")
 
     if len(text) > 100_000:
-        return Foreign("an oversized sympy expression")
+        return Foreign(_("an oversized sympy expression"))
     try:
         return build(ast.parse(text, mode="eval").body)
     except (ValueError, SyntaxError, TypeError, RecursionError) as exc:
-        return Foreign("an unreadable sympy expression", str(exc)[:100])
+        return Foreign(_("an unreadable sympy expression"), str(exc)[:100])

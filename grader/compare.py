@@ -16,6 +16,7 @@ import torch
 
 from grader.codec import Foreign
 from grader.exercise import Tolerance
+from grader.i18n import _, ngettext
 
 
 @dataclass
@@ -31,13 +32,18 @@ class Mismatch:
     got: Any = None
 
 
+def shown(where: str) -> str:
+    """``where`` as a reader sees it: ``result[1]`` with the word "result" translated, the index kept."""
+    return _("result") + where[len("result"):] if where.startswith("result") else where
+
+
 def describe_type(value: Any) -> str:
     """``torch.Tensor``, ``numpy.ndarray``, ``MyTensor (a torch.Tensor subclass)``, ``list``..."""
     if isinstance(value, Foreign):
         return value.description
     kind = type(value)
     if isinstance(value, torch.Tensor) and kind is not torch.Tensor:
-        return f"{kind.__qualname__} (a torch.Tensor subclass)"
+        return _("{type} (a torch.Tensor subclass)").format(type=kind.__qualname__)
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module.split('.')[0]}.{kind.__qualname__}"
 
@@ -68,10 +74,13 @@ def compare(expected: Any, got: Any, *, dtype: torch.dtype | None, device: torch
         return _compare_tensor(expected, got, dtype=dtype, device=device, tolerance=tolerance, where=where)
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            return Mismatch("type", f"{where} should be a tuple of {len(expected)}, got {describe_type(got)}",
+            return Mismatch("type", _("{where} should be a tuple of {n}, got {type}")
+                            .format(where=shown(where), n=len(expected), type=describe_type(got)),
                             where, expected=expected, got=got)
         if len(got) != len(expected):
-            return Mismatch("length", f"{where} should have {len(expected)} items, got {len(got)}",
+            return Mismatch("length", ngettext("{where} should have {n} item, got {got}",
+                                               "{where} should have {n} items, got {got}", len(expected))
+                            .format(where=shown(where), n=len(expected), got=len(got)),
                             where, expected=expected, got=got)
         for i, (e, g) in enumerate(zip(expected, got)):
             found = compare(e, g, dtype=dtype, device=device, tolerance=tolerance, where=f"{where}[{i}]")
@@ -80,7 +89,9 @@ def compare(expected: Any, got: Any, *, dtype: torch.dtype | None, device: torch
         return None
     if isinstance(expected, bool) or expected is None:
         if got is not expected:
-            return Mismatch("number", f"{where} should be {expected!r}, got {got!r}", where, expected=expected, got=got)
+            return Mismatch("number", _("{where} should be {expected}, got {got}")
+                            .format(where=shown(where), expected=repr(expected), got=repr(got)),
+                            where, expected=expected, got=got)
         return None
     if isinstance(expected, numbers.Integral):
         return _compare_int(int(expected), got, where)
@@ -91,46 +102,57 @@ def compare(expected: Any, got: Any, *, dtype: torch.dtype | None, device: torch
 
 def _compare_int(expected: int, got: Any, where: str) -> Mismatch | None:
     if isinstance(got, bool) or not isinstance(got, numbers.Number):
-        return Mismatch("type", f"{where} should be an int, got {describe_type(got)} {got!r}", where,
+        return Mismatch("type", _("{where} should be an int, got {type} {got}")
+                        .format(where=shown(where), type=describe_type(got), got=repr(got)), where,
                         expected=expected, got=got)
     if not isinstance(got, numbers.Integral):
-        detail = ["sizes are whole numbers: use // (floor division), not /"] if isinstance(got, float) else []
+        detail = [_("sizes are whole numbers: use // (floor division), not /")] if isinstance(got, float) else []
         if isinstance(got, float) and got == expected:
-            return Mismatch("type", f"{where} is {got!r}, a float; expected the int {expected}", where, detail,
+            return Mismatch("type", _("{where} is {got}, a float; expected the int {expected}")
+                            .format(where=shown(where), got=repr(got), expected=expected), where, detail,
                             expected=expected, got=got)
-        return Mismatch("number", f"{where} should be {expected}, got {got!r}", where, detail,
+        return Mismatch("number", _("{where} should be {expected}, got {got}")
+                        .format(where=shown(where), expected=expected, got=repr(got)), where, detail,
                         expected=expected, got=got)
     if int(got) != expected:
-        return Mismatch("number", f"{where} should be {expected}, got {int(got)}", where, expected=expected, got=got)
+        return Mismatch("number", _("{where} should be {expected}, got {got}")
+                        .format(where=shown(where), expected=expected, got=int(got)), where,
+                        expected=expected, got=got)
     return None
 
 
 def _compare_float(expected: float, got: Any, tolerance: Tolerance, where: str) -> Mismatch | None:
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        return Mismatch("type", f"{where} should be a number, got {describe_type(got)}", where,
-                        expected=expected, got=got)
+        return Mismatch("type", _("{where} should be a number, got {type}")
+                        .format(where=shown(where), type=describe_type(got)), where, expected=expected, got=got)
     rtol, atol = tolerance.float64
     if not math.isclose(float(got), expected, rel_tol=max(rtol, 1e-9), abs_tol=max(atol, 1e-9)):
-        return Mismatch("number", f"{where} should be {expected!r}, got {got!r}", where, expected=expected, got=got)
+        return Mismatch("number", _("{where} should be {expected}, got {got}")
+                        .format(where=shown(where), expected=repr(expected), got=repr(got)),
+                        where, expected=expected, got=got)
     return None
 
 
 def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype | None, device: torch.device | None,
                     tolerance: Tolerance, where: str) -> Mismatch | None:
     if type(got) is not torch.Tensor:
-        return Mismatch("type", f"{where} should be a torch.Tensor, got {describe_type(got)}", where,
-                        expected=expected, got=got)
+        return Mismatch("type", _("{where} should be a torch.Tensor, got {type}")
+                        .format(where=shown(where), type=describe_type(got)), where, expected=expected, got=got)
     if tuple(got.shape) != tuple(expected.shape):
-        return Mismatch("shape", f"{where} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
+        return Mismatch("shape", _("{where} has shape {got}, expected {expected}")
+                        .format(where=shown(where), got=tuple(got.shape), expected=tuple(expected.shape)),
                         where, expected=expected, got=got)
     if dtype is not None and expected.is_floating_point() and got.dtype != dtype:
-        return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype} (the input's dtype)", where,
+        return Mismatch("dtype", _("{where} has dtype {got}, expected {expected} (the input's dtype)")
+                        .format(where=shown(where), got=got.dtype, expected=dtype), where,
                         expected=expected, got=got)
     if device is not None and got.device.type != device.type:
-        return Mismatch("device", f"{where} is on {got.device}, expected {device} (the input's device)", where,
+        return Mismatch("device", _("{where} is on {got}, expected {expected} (the input's device)")
+                        .format(where=shown(where), got=got.device, expected=device), where,
                         expected=expected, got=got)
     if got.is_complex() or got.dtype == torch.bool:
-        return Mismatch("dtype", f"{where} has dtype {got.dtype}, expected {dtype}", where, expected=expected, got=got)
+        return Mismatch("dtype", _("{where} has dtype {got}, expected {expected}")
+                        .format(where=shown(where), got=got.dtype, expected=dtype), where, expected=expected, got=got)
     got64 = got.detach().to("cpu", torch.float64)
     exp64 = expected.detach().to("cpu", torch.float64)
     rtol, atol = tolerance.for_dtype((dtype or got.dtype) if expected.is_floating_point() else torch.float64)
@@ -141,7 +163,14 @@ def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype | No
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), exp64.shape)) if exp64.dim() else ()
     e, g = float(exp64[index]), float(got64[index])
     kind = "nan" if math.isnan(g) and not math.isnan(e) else "values"
-    headline = (f"{where} has NaN at {list(index)} where {e:g} was expected" if kind == "nan" else
-                f"{where} differs at {int(bad.sum())} of {bad.numel()} entries; "
-                f"worst at {list(index)}: expected {e:g}, got {g:g}")
+    if kind == "nan":
+        headline = _("{where} has NaN at {index} where {expected} was expected").format(
+            where=shown(where), index=list(index), expected=f"{e:g}")
+    else:
+        headline = ngettext("{where} differs at {bad} of {total} entry; worst at {index}: expected {expected}, "
+                            "got {got}",
+                            "{where} differs at {bad} of {total} entries; worst at {index}: expected {expected}, "
+                            "got {got}", bad.numel()).format(
+            where=shown(where), bad=int(bad.sum()), total=bad.numel(), index=list(index), expected=f"{e:g}",
+            got=f"{g:g}")
     return Mismatch(kind, headline, where, index=index, expected=expected, got=got)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 
+from grader.i18n import N_
+
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
@@ -19,6 +21,21 @@ if TYPE_CHECKING:
 
 STATUSES = ("passed", "failed", "error", "timeout", "forbidden", "crashed", "not_submitted")
 """Every status a check can end in (the batch grader's JSON uses the same words)."""
+
+STATUS_WORDS = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "timeout": N_("timeout"),
+    "forbidden": N_("forbidden"),
+    "crashed": N_("crashed"),
+    "not_submitted": N_("not submitted"),
+}
+"""How each status is shown to a reader (English msgids): every front-end displays
+``_(STATUS_WORDS[status])``; the keys of :data:`STATUSES` stay the data."""
+
+if set(STATUS_WORDS) != set(STATUSES):
+    raise ValueError(f"STATUS_WORDS must name exactly the statuses {STATUSES}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +49,7 @@ class Call:
 
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
-    label: str = ""  # a name for a pinned example ("the notes' example"), empty for drawn ones
+    label: str = ""  # a name for a pinned example (N_("the notes' example")), empty for drawn ones
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ class ErrorCase:
     """
 
     call: Call
-    why: str  # e.g. 'padding="same" with stride 2'
+    why: str  # e.g. N_('padding="same" with stride 2'), an English msgid shown as _(why)
 
 
 @dataclass(frozen=True)
@@ -74,8 +91,8 @@ class Mistake:
     failed and recognised by name.
     """
 
-    name: str  # "kernel flipped (true convolution instead of cross-correlation)"
-    hint: str  # one line: what to change
+    name: str  # N_("kernel flipped (...)"): an English msgid, also the mistake's identifier
+    hint: str  # N_(...): one line, what to change
     apply: Callable[..., Any]
 
 
@@ -88,7 +105,7 @@ class Check:
     """
 
     name: str  # identifier, unique within the task: "matches_torch"
-    description: str  # what it verifies, in words a student reads
+    description: str  # N_(...): what it verifies, in words a student reads
     points: float
     run: Callable[[Task, Context], None]
 
@@ -104,7 +121,7 @@ class Task:
     """One name of the contract (a function or a class) and everything needed to grade it."""
 
     name: str  # the contract's name: "cust_conv2d"
-    summary: str  # one line: what the student implements
+    summary: str  # N_(...): one line, what the student implements
     checks: tuple[Check, ...]  # in order; a structural failure stops the rest
     calls: Callable[[], SearchStrategy[Call]] | None = None  # valid inputs, drawn by hypothesis
     reference: Callable[..., Any] | None = None  # same signature as the student's, float64 CPU
@@ -113,7 +130,7 @@ class Task:
     error_cases: tuple[ErrorCase, ...] = ()
     mistakes: tuple[Mistake, ...] = ()  # classic mistakes recognised in failing results
     tolerance: Tolerance = Tolerance()
-    hint: str = ""  # shown under any failure of this task
+    hint: str = ""  # N_(...): shown under any failure of this task
     output_dtype_follows_input: bool = True  # float results take the input's floating dtype
 
     def __post_init__(self) -> None:
@@ -142,9 +159,9 @@ class Exercise:
     """One file of the contract (``ex03_padding_stride.py``) and its tasks."""
 
     module: str  # "ex03_padding_stride": the file's name without .py
-    title: str  # "Padding and stride"
+    title: str  # N_("Padding and stride")
     tasks: tuple[Task, ...]
-    notes: str = ""  # a short explanation for students (Markdown, LaTeX allowed)
+    notes: str = ""  # N_(...): a short explanation for students (Markdown, LaTeX allowed)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"ex\d\d_[a-z0-9_]+", self.module):

@@ -3,12 +3,14 @@ expected and what came back, with wrong entries marked."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import torch
 
 from grader.compare import close_mask, describe_type
 from grader.exercise import Call, Check, Task
+from grader.i18n import _
 from grader.outcome import Failure
 
 MAX_PRINTED = 64  # tensors with more entries are summarised, not printed
@@ -62,7 +64,7 @@ def value_lines(value: Any, marks: torch.Tensor | None = None) -> list[str]:
             return [head] + [INDENT + line for line in matrix_lines(value, marks)]
         return [head]
     if isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
-        lines = [f"{type(value).__name__} of {len(value)}:"]
+        lines = [_("{type} of {n}:").format(type=type(value).__name__, n=len(value))]
         for i, v in enumerate(value):
             sub = value_lines(v)
             lines += [f"{INDENT}[{i}] {sub[0]}"] + [INDENT + line for line in sub[1:]]
@@ -76,7 +78,7 @@ def call_lines(call: Call) -> list[str]:
     lines = []
     for i, arg in enumerate(call.args):
         sub = value_lines(arg)
-        lines += [f"arg {i + 1} = {sub[0]}"] + [INDENT + line for line in sub[1:]]
+        lines += [_("arg {n} = {value}").format(n=i + 1, value=sub[0])] + [INDENT + line for line in sub[1:]]
     for key, arg in call.kwargs.items():
         sub = value_lines(arg)
         lines += [f"{key} = {sub[0]}"] + [INDENT + line for line in sub[1:]]
@@ -92,28 +94,46 @@ def wrong_entries(expected: Any, got: Any) -> torch.Tensor | None:
     return None
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def labels(*words: str) -> list[str]:
+    """``words`` padded to one width, then a space: ``["expected: ", "got:      "]``."""
+    wide = max(width(w) for w in words)
+    return [w + " " * (wide - width(w) + 1) for w in words]
+
+
 def render(failure: Failure, task: Task, check: Check) -> str:
-    """The whole message a student reads for one failed check."""
+    """The whole message a student reads for one failed check.
+
+    Record texts (the mistake's name, hints, the input's label) are English msgids, translated
+    here; the headline and details were translated where they were built."""
     lines = [failure.headline]
     if failure.mistake:
-        lines.append(f"recognised mistake: {failure.mistake}")
+        lines.append(_("recognised mistake: {mistake}").format(mistake=_(failure.mistake)))
     lines += failure.details
     if failure.call is not None:
-        label = f" ({failure.call.label})" if failure.call.label else ""
-        lines.append(f"smallest failing input{label}:")
+        if failure.call.label:
+            lines.append(_("smallest failing input ({label}):").format(label=_(failure.call.label)))
+        else:
+            lines.append(_("smallest failing input:"))
         lines += [INDENT + line for line in call_lines(failure.call)]
+    expected_label, got_label = labels(_("expected:"), _("got:"))
     if failure.expected is not None:
         marks = wrong_entries(failure.expected, failure.got)
         exp, got = value_lines(failure.expected), value_lines(failure.got, marks)
-        lines.append("expected: " + exp[0])
+        lines.append(expected_label + exp[0])
         lines += [INDENT + line for line in exp[1:]]
-        lines.append("got:      " + got[0] + ("   (* = wrong entry)" if marks is not None and bool(marks.any()) else ""))
+        wrong = "   " + _("(* = wrong entry)") if marks is not None and bool(marks.any()) else ""
+        lines.append(got_label + got[0] + wrong)
         lines += [INDENT + line for line in got[1:]]
     elif failure.got is not None:
         got = value_lines(failure.got)
-        lines.append("got:      " + got[0])
+        lines.append(got_label + got[0])
         lines += [INDENT + line for line in got[1:]]
     hint = failure.hint or (task.hint if failure.status in ("failed", "error") and failure.call else None)
     if hint:
-        lines.append(f"hint: {hint}")
+        lines.append(_("hint: {hint}").format(hint=_(hint)))
     return "\n".join(lines)

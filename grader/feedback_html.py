@@ -17,11 +17,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from grader.exercise import STATUS_WORDS
 from grader.filenames import distinct_file_names
+from grader.i18n import _, current_language
 from grader.pictures import STATUS_COLOURS, counterexample_data_uri
 
 LAYOUT = """<!doctype html>
-<html lang="en">
+<html lang="{% block lang %}en{% endblock %}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
@@ -51,23 +53,32 @@ details { margin: 0.4em 0 1em 0; } summary { cursor: pointer; }
 </head>
 <body>
 {% block body %}{% endblock %}
-<p class="muted">convgrade {{ document.versions.convgrade }}: profile {{ document.profile }}, seed {{ document.seed }},
-device {{ document.device }}; torch {{ document.versions.torch }}, hypothesis {{ document.versions.hypothesis }}.</p>
+<p class="muted">{% block footer %}convgrade {{ document.versions.convgrade }}: profile {{ document.profile }}, seed {{ document.seed }},
+device {{ document.device }}; torch {{ document.versions.torch }}, hypothesis {{ document.versions.hypothesis }}.{% endblock %}</p>
 </body>
 </html>
 """
-"""The page every HTML output extends (``{% extends "layout.html" %}``): blocks title and body."""
+"""The page every HTML output extends (``{% extends "layout.html" %}``): blocks title and body,
+and lang and footer (English unless a page overrides them: the class report is the teacher's,
+in English; the students' pages are in the current language)."""
+
+STUDENT_BLOCKS = """{% block lang %}{{ text.lang }}{% endblock %}
+{% block footer %}{{ text.footer.format(version=document.versions.convgrade, profile=document.profile,
+seed=document.seed, device=document.device, torch=document.versions.torch,
+hypothesis=document.versions.hypothesis) }}{% endblock %}
+"""
+"""The blocks of a student's page that :data:`LAYOUT` words in English: in the current language."""
 
 FEEDBACK = """{% extends "layout.html" %}
-{% block title %}Feedback for {{ submission.name }}{% endblock %}
+""" + STUDENT_BLOCKS + """{% block title %}{{ text.feedback_for.format(name=submission.name) }}{% endblock %}
 {% block body %}
-<h1>Feedback for {{ submission.name }}</h1>
-<p>Score: <strong>{{ submission.score | points }} / {{ submission.max_score | points }}</strong> points</p>
+<h1>{{ text.feedback_for.format(name=submission.name) }}</h1>
+<p><strong>{{ text.score.format(score=submission.score | points, max_score=submission.max_score | points) }}</strong></p>
 {% if submission.get("problem") %}
-<div class="problem"><p>This submission could not be graded:</p><pre>{{ submission.get("problem") }}</pre></div>
+<div class="problem"><p>{{ text.not_graded }}</p><pre>{{ submission.get("problem") }}</pre></div>
 {% endif %}
 <table>
-<tr><th>exercise</th><th>status</th><th class="num">points</th></tr>
+<tr><th>{{ text.exercise }}</th><th>{{ text.status }}</th><th class="num">{{ text.points }}</th></tr>
 {% for module, exercise in submission.exercises.items() %}
 <tr><td><a href="#{{ module }}">{{ module }}</a></td><td>{{ exercise.status | badge }}</td>
 <td class="num">{{ exercise.score | points }} / {{ exercise.max_score | points }}</td></tr>
@@ -76,12 +87,12 @@ FEEDBACK = """{% extends "layout.html" %}
 {% if not submission.get("problem") %}
 {% for module, exercise in submission.exercises.items() %}
 <h2 id="{{ module }}">{{ module }} {{ exercise.status | badge }}
-<span class="muted">{{ exercise.score | points }} / {{ exercise.max_score | points }} points</span></h2>
+<span class="muted">{{ text.of_points.format(score=exercise.score | points, max_score=exercise.max_score | points) }}</span></h2>
 {% if exercise.status == "not_submitted" %}
-<p>{{ module }}.py was not submitted.</p>
+<p>{{ text.not_submitted.format(file=module ~ ".py") }}</p>
 {% else %}
 <table>
-<tr><th>check</th><th>status</th><th class="num">points</th></tr>
+<tr><th>{{ text.check }}</th><th>{{ text.status }}</th><th class="num">{{ text.points }}</th></tr>
 {% for check in exercise.checks %}
 <tr><td>{% if check.status != "passed" %}<a href="#{{ module }}:{{ check.name }}">{{ check.name }}</a>
 {% else %}{{ check.name }}{% endif %}</td><td>{{ check.status | badge }}</td>
@@ -91,13 +102,12 @@ FEEDBACK = """{% extends "layout.html" %}
 {% for check in exercise.checks if check.status != "passed" %}
 <details open id="{{ module }}:{{ check.name }}">
 <summary>{{ check.name }} {{ check.status | badge }}</summary>
-{% if check.get("mistake") %}<p class="mistake">Recognised mistake: {{ check.get("mistake") }}</p>{% endif %}
+{% if check.get("mistake") %}<p class="mistake">{{ text.mistake.format(mistake=check.get("mistake") | message) }}</p>{% endif %}
 <pre>{{ check.message }}</pre>
 {% if check.get("counterexample") %}
 <figure><img src="{{ check.get("counterexample") | heatmaps }}"
-alt="heatmaps of the expected result, the result received and their difference for {{ check.name }}">
-<figcaption class="muted">The smallest failing input's expected result, the result received, and received minus
-expected (red: too large, blue: too small).</figcaption></figure>
+alt="{{ text.heatmaps_alt.format(check=check.name) }}">
+<figcaption class="muted">{{ text.heatmaps_caption }}</figcaption></figure>
 {% endif %}
 </details>
 {% endfor %}
@@ -108,11 +118,11 @@ expected (red: too large, blue: too small).</figcaption></figure>
 """
 
 INDEX = """{% extends "layout.html" %}
-{% block title %}Feedback pages{% endblock %}
+""" + STUDENT_BLOCKS + """{% block title %}{{ text.pages }}{% endblock %}
 {% block body %}
-<h1>Feedback pages</h1>
+<h1>{{ text.pages }}</h1>
 <table>
-<tr><th>submission</th><th class="num">score</th></tr>
+<tr><th>{{ text.submission }}</th><th class="num">{{ text.score_column }}</th></tr>
 {% for submission, page in pages %}
 <tr><td><a href="{{ page }}">{{ submission.name }}</a></td>
 <td class="num">{{ submission.score | points }} / {{ submission.max_score | points }}</td></tr>
@@ -123,6 +133,35 @@ INDEX = """{% extends "layout.html" %}
 
 INDEX_PAGE = "index.html"
 
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+"""The ``lang`` attribute of a page in each language of :data:`grader.i18n.LANGUAGES`."""
+
+
+def page_text() -> dict[str, str]:
+    """Every label of the students' pages, in the current language (``{name}``-style
+    placeholders are filled in the templates)."""
+    return {
+        "lang": HTML_LANG.get(current_language(), current_language()),
+        "feedback_for": _("Feedback for {name}"),
+        "score": _("Score: {score} / {max_score} points"),
+        "not_graded": _("This submission could not be graded:"),
+        "exercise": _("exercise"),
+        "status": _("status"),
+        "points": _("points"),
+        "check": _("check"),
+        "of_points": _("{score} / {max_score} points"),
+        "not_submitted": _("{file} was not submitted."),
+        "mistake": _("Recognised mistake: {mistake}"),
+        "heatmaps_alt": _("heatmaps of the expected result, the result received and their difference for {check}"),
+        "heatmaps_caption": _("The smallest failing input's expected result, the result received, and received "
+                              "minus expected (red: too large, blue: too small)."),
+        "pages": _("Feedback pages"),
+        "submission": _("submission"),
+        "score_column": _("score"),
+        "footer": _("convgrade {version}: profile {profile}, seed {seed}, device {device}; torch {torch}, "
+                    "hypothesis {hypothesis}."),
+    }
+
 
 def points(value: float) -> str:
     """Points as the tables print them: ``2``, ``1.5``."""
@@ -130,21 +169,28 @@ def points(value: float) -> str:
 
 
 def badge(status: str) -> Markup:
-    """A coloured label for a check or exercise status."""
+    """A coloured label for a check or exercise status (in English: the teacher's pages)."""
     if status not in STATUS_COLOURS:
         raise ValueError(f"unknown status {status!r}")
     return Markup('<span class="status status-{0}">{1}</span>').format(status, status.replace("_", " "))
 
 
+def student_badge(status: str) -> Markup:
+    """:func:`badge` with the status in the current language (the students' pages)."""
+    if status not in STATUS_COLOURS:
+        raise ValueError(f"unknown status {status!r}")
+    return Markup('<span class="status status-{0}">{1}</span>').format(status, _(STATUS_WORDS[status]))
+
+
 @functools.lru_cache(maxsize=64)
-def _heatmaps(counterexample_json: str) -> str:
+def _heatmaps(counterexample_json: str, language: str) -> str:
     return counterexample_data_uri(json.loads(counterexample_json))
 
 
 def heatmaps(counterexample: dict[str, list]) -> str:
     """A check's counterexample drawn as a ``data:`` URI; checks that failed on the same
     matrices (often several checks of one task) share one drawing."""
-    return _heatmaps(json.dumps(counterexample))
+    return _heatmaps(json.dumps(counterexample), current_language())
 
 
 def environment(**templates: str) -> jinja2.Environment:
@@ -158,11 +204,12 @@ def environment(**templates: str) -> jinja2.Environment:
 
 
 _PAGES = environment(feedback=FEEDBACK, index=INDEX)
+_PAGES.filters.update(badge=student_badge, message=_)  # message: a record's English msgid (a mistake), shown
 
 
 def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str:
-    """The feedback page of one submission of a results ``document``."""
-    return _PAGES.get_template("feedback").render(submission=submission, document=document)
+    """The feedback page of one submission of a results ``document``, in the current language."""
+    return _PAGES.get_template("feedback").render(submission=submission, document=document, text=page_text())
 
 
 def page_names(names: list[str]) -> list[str]:
@@ -178,6 +225,7 @@ def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
     pages = page_names([s["name"] for s in submissions])
     for submission, page in zip(submissions, pages, strict=True):
         (path / page).write_text(render_feedback(submission, document), encoding="utf-8")
-    index = _PAGES.get_template("index").render(pages=list(zip(submissions, pages, strict=True)), document=document)
+    index = _PAGES.get_template("index").render(pages=list(zip(submissions, pages, strict=True)), document=document,
+                                                text=page_text())
     (path / INDEX_PAGE).write_text(index, encoding="utf-8")
     return path

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import registry
+from grader.exercise import STATUS_WORDS
 from grader.filenames import distinct_file_names
 from grader.formats_github import write_github
+from grader.i18n import _
 
 FORMATS = ("json", "csv", "gradescope", "junit", "html", "github")
 
@@ -38,14 +40,17 @@ def write_csv(document: dict[str, Any], path: Path) -> Path:
 
 
 def gradescope_results(submission: dict[str, Any]) -> dict[str, Any]:
-    """One submission in Gradescope's results.json format: a test per check."""
+    """One submission in Gradescope's results.json format: a test per check (its messages in the
+    current language: the checks' messages are the results', in the language they were graded in)."""
     tests = []
     for module, exercise in submission["exercises"].items():
         for check in exercise["checks"]:
             tests.append({"name": f"{module}: {check['name']}", "score": check["points"],
                           "max_score": check["max_points"], "status": "passed" if check["status"] == "passed"
-                          else "failed", "output": check["message"] or "passed", "visibility": "visible"})
-    output = submission.get("problem") or f"{submission['score']:g}/{submission['max_score']:g} points"
+                          else "failed", "output": check["message"] or _(STATUS_WORDS["passed"]),
+                          "visibility": "visible"})
+    output = submission.get("problem") or _("{score}/{max_score} points").format(
+        score=f"{submission['score']:g}", max_score=f"{submission['max_score']:g}")
     return {"score": submission["score"], "output": output, "visibility": "visible", "tests": tests}
 
 
@@ -63,9 +68,9 @@ def write_junit(document: dict[str, Any], path: Path) -> Path:
     suites = ET.Element("testsuites", name="convgrade")
     for sub in document["submissions"]:
         checks = [(m, c) for m, e in sub["exercises"].items() for c in e["checks"]]
-        failures = sum(c["status"] == "failed" for _, c in checks)
-        errors = sum(c["status"] not in ("passed", "failed", "not_submitted") for _, c in checks)
-        skipped = sum(c["status"] == "not_submitted" for _, c in checks)
+        failures = sum(c["status"] == "failed" for _module, c in checks)
+        errors = sum(c["status"] not in ("passed", "failed", "not_submitted") for _module, c in checks)
+        skipped = sum(c["status"] == "not_submitted" for _module, c in checks)
         suite = ET.SubElement(suites, "testsuite", name=sub["name"], tests=str(len(checks)),
                               failures=str(failures), errors=str(errors), skipped=str(skipped))
         for module, check in checks:

@@ -21,15 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from grader import registry
+from grader.exercise import STATUS_WORDS
+from grader.i18n import LANGUAGES, _, translations
 
 SOURCE_ENV = "CONVGRADE_GITHUB_SOURCE"
 DEFAULT_SOURCE = "exercises"
-NOT_IMPLEMENTED = "not implemented yet"
-"""The end of a stub's feedback (``"<task>: not implemented yet"``, :mod:`grader.target`)."""
+STUB_MESSAGE = "{name}: not implemented yet"
+"""The msgid of a stub's feedback (:mod:`grader.target`, which marks it for translation): a
+check's message is this, in the language the submission was graded in, for a stub."""
 
 
 def _points(value: float, max_value: float) -> str:
     return f"{value:g}/{max_value:g}"
+
+
+def _status(status: str) -> str:
+    """A check or exercise status as the reader sees it."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
 
 
 def _cell(text: str) -> str:
@@ -45,7 +53,7 @@ def _fenced(text: str) -> str:
 
 def _task(check: dict[str, Any]) -> tuple[str, str]:
     """``"cust_conv2d[matches_torch]"`` -> ``("cust_conv2d", "matches_torch")``."""
-    task, _, rest = check["name"].partition("[")
+    task, _bracket, rest = check["name"].partition("[")
     return task, rest.rstrip("]")
 
 
@@ -58,8 +66,15 @@ def _failing_tasks(exercise: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return tasks
 
 
+def stub_messages(task: str) -> set[str]:
+    """What a stub's check says, in every language of :data:`grader.i18n.LANGUAGES` (results may
+    have been graded in another language than the one writing this output)."""
+    return {translations(language).gettext(STUB_MESSAGE).format(name=task) for language in LANGUAGES}
+
+
 def _unimplemented(task: str, checks: list[dict[str, Any]]) -> bool:
-    return all(c["message"] == f"{task}: {NOT_IMPLEMENTED}" for c in checks)
+    said = stub_messages(task)
+    return all(c["message"] in said for c in checks)
 
 
 def _failures_markdown(module: str, task: str, checks: list[dict[str, Any]]) -> list[str]:
@@ -71,26 +86,30 @@ def _failures_markdown(module: str, task: str, checks: list[dict[str, Any]]) -> 
     for message, same in groups.items():
         names = ", ".join(_task(c)[1] for c in same)
         statuses = sorted({c["status"] for c in same} - {"failed"})
-        status = f" ({', '.join(statuses)})" if statuses else ""
         points = _points(sum(c["points"] for c in same), sum(c["max_points"] for c in same))
-        summary = f"<code>{module}</code> <b><code>{task}</code></b> [{names}]{status}: {points} points"
+        words = (_("{exercise} {function} [{checks}] ({statuses}): {points} points") if statuses
+                 else _("{exercise} {function} [{checks}]: {points} points"))
+        summary = words.format(exercise=f"<code>{module}</code>", function=f"<b><code>{task}</code></b>", checks=names,
+                               statuses=", ".join(_status(s) for s in statuses), points=points)
         lines += [f"<details><summary>{summary}</summary>", "", _fenced(message), "", "</details>", ""]
     return lines
 
 
 def submission_markdown(submission: dict[str, Any], heading: str) -> str:
     """One submission's summary: points per exercise, then every failing check's feedback."""
-    lines = [f"## {heading}: {_points(submission['score'], submission['max_score'])} points", ""]
+    total = _points(submission["score"], submission["max_score"])
+    lines = ["## " + _("{heading}: {points} points").format(heading=heading, points=total), ""]
     if submission.get("problem"):
-        lines += [f"> **Not graded:** {_cell(submission['problem'])}", ""]
-    lines += ["| exercise | title | status | points |", "| --- | --- | --- | ---: |"]
+        lines += ["> " + _("**Not graded:** {problem}").format(problem=_cell(submission["problem"])), ""]
+    header = (_("exercise"), _("title"), _("status"), _("points"))
+    lines += ["| {} | {} | {} | {} |".format(*map(_cell, header)), "| --- | --- | --- | ---: |"]
     for module, exercise in submission["exercises"].items():
         tasks = _failing_tasks(exercise)
         untouched = exercise["score"] == 0 and tasks and all(_unimplemented(t, c) for t, c in tasks.items())
-        status = NOT_IMPLEMENTED if untouched else exercise["status"].replace("_", " ")
-        lines.append(f"| `{module}.py` | {_cell(registry.get(module).title)} | {status} | "
+        status = _("not implemented yet") if untouched else _status(exercise["status"])
+        lines.append(f"| `{module}.py` | {_cell(_(registry.get(module).title))} | {_cell(status)} | "
                      f"{_points(exercise['score'], exercise['max_score'])} |")
-    lines += [f"| **total** | | | **{_points(submission['score'], submission['max_score'])}** |", ""]
+    lines += ["| **{}** | | | **{}** |".format(_cell(_("total")), total), ""]
     failures: list[str] = []
     unfinished: list[str] = []
     for module, exercise in submission["exercises"].items():
@@ -100,9 +119,9 @@ def submission_markdown(submission: dict[str, Any], heading: str) -> str:
             else:
                 failures += _failures_markdown(module, task, checks)
     if failures:
-        lines += ["### Failing checks", "", *failures]
+        lines += ["### " + _("Failing checks"), "", *failures]
     if unfinished:
-        lines += [f"**{NOT_IMPLEMENTED.capitalize()}:** {', '.join(unfinished)}", ""]
+        lines += [_("**Not implemented yet:** {functions}").format(functions=", ".join(unfinished)), ""]
     return "\n".join(lines)
 
 
@@ -111,8 +130,10 @@ def summary_markdown(document: dict[str, Any]) -> str:
     submissions = document["submissions"]
     sections = [submission_markdown(s, "convgrade" if len(submissions) == 1 else f"convgrade: {s['name']}")
                 for s in submissions]
-    settings = f"profile {document['profile']}, seed {document['seed']}, device {document['device']}"
-    return "\n".join(sections) + f"\n<sub>Graded by convgrade {document['versions']['convgrade']} ({settings}).</sub>\n"
+    footer = _("Graded by convgrade {version} (profile {profile}, seed {seed}, device {device}).").format(
+        version=document["versions"]["convgrade"], profile=document["profile"], seed=document["seed"],
+        device=document["device"])
+    return "\n".join(sections) + f"\n<sub>{footer}</sub>\n"
 
 
 def definition_lines(source: str) -> dict[str, int]:
@@ -160,7 +181,7 @@ def annotations(document: dict[str, Any], source: Path) -> list[str]:
     for submission in document["submissions"]:
         prefix = f"{submission['name']}: " if several else ""
         if submission.get("problem"):
-            commands.append(workflow_command("error", submission["problem"], title=f"{prefix}not graded"))
+            commands.append(workflow_command("error", submission["problem"], title=prefix + _("not graded")))
             continue
         for module, exercise in submission["exercises"].items():
             path = source / f"{module}.py"
@@ -176,8 +197,9 @@ def annotations(document: dict[str, Any], source: Path) -> list[str]:
                     where["line"] = lines[task]
                 first = checks[0]
                 message = f"[{_task(first)[1]}] {first['message']}"
-                commands.append(workflow_command("error", message, **where,
-                                                 title=f"{prefix}{module}: {task} ({points} points)"))
+                title = _("{exercise}: {function} ({points} points)").format(exercise=module, function=task,
+                                                                             points=points)
+                commands.append(workflow_command("error", message, **where, title=prefix + title))
     return commands
 
 

@@ -29,19 +29,20 @@ import torch
 from grader.compare import compare, describe_type
 from grader.context import Context
 from grader.exercise import Call, Check, Task
+from grader.i18n import N_, _, ngettext
 from grader.judge import reference_result, refuse_forbidden
 from grader.outcome import CheckFailed, Failure
 
-SYMBOLIC = "sympy integer symbols"  # the label of a symbolic call in feedback
-FLOORDIV_HINT = ("write sizes with +, -, * and // only: a // b is floor(a / b) on Python ints and on "
-                 "sympy symbols alike")
-NO_NUMBER = ("math.floor, math.ceil, int(), round() and float() need a number, so a formula built on "
-             "them cannot be proved for all sizes at once")
-NO_TRUTH_VALUE = ("with symbols a comparison (if, max, min on sizes) has no truth value: branch only on "
-                  "flags such as ceil_mode or bias, and keep the size itself one expression")
-TRUE_DIVISION_MISTAKE = "/ instead of //"  # the name a catalogue gives this mistake, so the proof names it too
-TRUE_DIVISION = ("a size must be an int; / gives a float on ints and a fraction on symbols, so the formula "
-                 "cannot be proved; use // (floor division)")
+SYMBOLIC = N_("sympy integer symbols")  # the label of a symbolic call in feedback
+FLOORDIV_HINT = N_("write sizes with +, -, * and // only: a // b is floor(a / b) on Python ints and on "
+                    "sympy symbols alike")
+NO_NUMBER = N_("math.floor, math.ceil, int(), round() and float() need a number, so a formula built on "
+               "them cannot be proved for all sizes at once")
+NO_TRUTH_VALUE = N_("with symbols a comparison (if, max, min on sizes) has no truth value: branch only on "
+                    "flags such as ceil_mode or bias, and keep the size itself one expression")
+TRUE_DIVISION_MISTAKE = N_("/ instead of //")  # the name a catalogue gives this mistake, so the proof names it too
+TRUE_DIVISION = N_("a size must be an int; / gives a float on ints and a fraction on symbols, so the formula "
+                   "cannot be proved; use // (floor division)")
 MAX_SIMPLIFY_OPS = 60  # larger differences are not given to sympy.simplify
 SEARCH_RANGE = 4  # the counterexample search gives each symbol this many values (1.. or 0..)
 
@@ -122,19 +123,23 @@ def exhaustive(name: str, description: str, points: float, calls: Callable[[], I
         refuse_forbidden(outcome, task, todo[0])
         if outcome.raised:
             kind, message = outcome.raised
-            raise CheckFailed(Failure("error", f"{task.name} raised {kind}: {message}"))
+            raise CheckFailed(Failure("error", _("{task} raised {error}: {message}").format(
+                task=task.name, error=kind, message=message)))
         replies = outcome.value
         if not (isinstance(replies, list) and len(replies) == len(todo) and all(map(_well_formed, replies))):
-            raise CheckFailed(Failure("error", f"{task.name}: its results could not be read back"))
+            raise CheckFailed(Failure("error", _("{task}: its results could not be read back")
+                                      .format(task=task.name)))
         for call, reply in zip(todo, replies):
             if reply[0] == "raised":
-                raise CheckFailed(Failure("error", f"{task.name} raised {reply[1]}: {reply[2]}", call=call))
+                raise CheckFailed(Failure("error", _("{task} raised {error}: {message}").format(
+                    task=task.name, error=reply[1], message=reply[2]), call=call))
             expected = reference_result(task, call)
             mismatch = compare(expected, reply[1], dtype=torch.float64, device=torch.device("cpu"),
                                tolerance=task.tolerance)
             if mismatch:
-                raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=call, expected=expected,
-                                          got=reply[1], details=list(mismatch.details), kind=mismatch.kind))
+                headline = _("{task}: {problem}").format(task=task.name, problem=mismatch.headline)
+                raise CheckFailed(Failure("failed", headline, call=call, expected=expected, got=reply[1],
+                                          details=list(mismatch.details), kind=mismatch.kind))
 
     return Check(name, description, points, run)
 
@@ -146,16 +151,17 @@ def _well_formed(reply: Any) -> bool:
             and len(reply) == {"value": 2, "raised": 3}.get(reply[0]))
 
 
-def proof(points: float, calls: Sequence[Call], formula: Callable[..., Any], shown: str) -> Check:
+def proof(points: float, calls: Sequence[Call], formula: Callable[..., Any], description: str) -> Check:
     """A check that the student's function, called on each of the symbolic ``calls``, returns an
-    expression equal to ``formula`` on the same symbols (``shown`` is that formula in words)."""
+    expression equal to ``formula`` on the same symbols. ``description`` is the check's
+    description, an English msgid marked by the caller: "with sympy integer symbols, equal to
+    <the formula in words> for every size"."""
 
     def run(task: Task, ctx: Context) -> None:
         for call in calls:
             prove_call(task, ctx, call, formula)
 
-    return Check("proved_with_sympy", f"with sympy integer symbols, equal to {shown} for every size",
-                 points, run)
+    return Check("proved_with_sympy", description, points, run)
 
 
 def prove_call(task: Task, ctx: Context, call: Call, formula: Callable[..., Any]) -> None:
@@ -166,29 +172,32 @@ def prove_call(task: Task, ctx: Context, call: Call, formula: Callable[..., Any]
     refuse_forbidden(outcome, task, call)
     if outcome.raised:
         kind, message = outcome.raised
-        details = ([NO_TRUTH_VALUE] if "Relational" in message else
-                   [NO_NUMBER] if kind == "TypeError" and ("convert" in message or "round" in message) else [])
-        raise CheckFailed(Failure("failed", f"{task.name} cannot be called with sympy integer symbols: it raised "
-                                  f"{kind}: {message}", call=call, details=details, hint=FLOORDIV_HINT))
+        details = ([_(NO_TRUTH_VALUE)] if "Relational" in message else
+                   [_(NO_NUMBER)] if kind == "TypeError" and ("convert" in message or "round" in message) else [])
+        raise CheckFailed(Failure("failed", _("{task} cannot be called with sympy integer symbols: it raised "
+                                              "{error}: {message}").format(task=task.name, error=kind, message=message),
+                                  call=call, details=details, hint=_(FLOORDIV_HINT)))
     expected = formula(*call.args, **call.kwargs)
     got = outcome.value
     structure = _structure_problem(expected, got)
     if structure:
-        raise CheckFailed(Failure("failed", f"{task.name}: {structure}", call=call, expected=expected, got=got,
-                                  hint=FLOORDIV_HINT))
+        raise CheckFailed(Failure("failed", _("{task}: {problem}").format(task=task.name, problem=structure),
+                                  call=call, expected=expected, got=got, hint=_(FLOORDIV_HINT)))
     pairs = list(zip(expected, got)) if isinstance(expected, tuple) else [(expected, got)]
-    for _, g in pairs:
+    for _expected, g in pairs:
         if not sympy.sympify(g).is_integer:
             raise CheckFailed(Failure(
-                "failed", f"{task.name} returns {g}, which is not a whole number for every size: "
-                "it divides with / (true division)", call=call, expected=expected, got=got,
-                details=[TRUE_DIVISION], mistake=TRUE_DIVISION_MISTAKE, hint=FLOORDIV_HINT))
+                "failed", _("{task} returns {got}, which is not a whole number for every size: "
+                            "it divides with / (true division)").format(task=task.name, got=g),
+                call=call, expected=expected, got=got, details=[_(TRUE_DIVISION)], mistake=TRUE_DIVISION_MISTAKE,
+                hint=_(FLOORDIV_HINT)))
     if all(equal(e, g) for e, g in pairs):
         return
     checked = _search_counterexample(task, call, got)
     warnings.warn(UnprovenFormula(
-        f"{task.name}: sympy could not prove {got} equal to {expected}; it agrees with torch on all {checked} "
-        "small configurations tried, so it was accepted"), stacklevel=2)
+        _("{task}: sympy could not prove {got} equal to {expected}; it agrees with torch on all {checked} "
+          "small configurations tried, so it was accepted").format(task=task.name, got=got, expected=expected,
+                                                                   checked=checked)), stacklevel=2)
 
 
 def equal(expected: Any, got: Any) -> bool:
@@ -213,18 +222,19 @@ def _structure_problem(expected: Any, got: Any) -> str | None:
     """Why ``got`` is not even an expression of the reference's form, or None."""
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)):
-            return f"returned {describe_type(got)}, expected a tuple of {len(expected)}"
+            return _("returned {type}, expected a tuple of {n}").format(type=describe_type(got), n=len(expected))
         if len(got) != len(expected):
-            return f"returned {len(got)} items, expected {len(expected)}"
+            return ngettext("returned {got} item, expected {expected}", "returned {got} items, expected {expected}",
+                            len(got)).format(got=len(got), expected=len(expected))
         return next(filter(None, map(_scalar_problem, got)), None)
     return _scalar_problem(got)
 
 
 def _scalar_problem(got: Any) -> str | None:
     if isinstance(got, float):
-        return f"returned the float {got!r}: use // (floor division), not /"
+        return _("returned the float {value}: use // (floor division), not /").format(value=repr(got))
     if isinstance(got, bool) or not isinstance(got, (int, sympy.Expr)):
-        return f"returned {describe_type(got)}, expected an int or a sympy expression"
+        return _("returned {type}, expected an int or a sympy expression").format(type=describe_type(got))
     return None
 
 
@@ -257,7 +267,7 @@ def _search_counterexample(task: Task, call: Call, got: Any) -> int:
     checked = 0
     for assignment in _assignments(symbols):
         concrete = Call(substitute(tuple(call.args), assignment), substitute(dict(call.kwargs), assignment),
-                        label=f"your formula evaluated at {_show(assignment)}")
+                        label=_("your formula evaluated at {values}").format(values=_show(assignment)))
         try:
             expected = task.reference(*concrete.args, **concrete.kwargs)
         except (RuntimeError, ValueError):  # outside torch's domain: no claim to check
@@ -266,9 +276,11 @@ def _search_counterexample(task: Task, call: Call, got: Any) -> int:
         mismatch = compare(expected, value, dtype=torch.float64, device=torch.device("cpu"),
                            tolerance=task.tolerance)
         if mismatch:
-            raise CheckFailed(Failure("failed", f"{task.name} returns {got} for {SYMBOLIC}, which differs from "
-                                      f"torch: at {_show(assignment)} it gives {value}, torch gives {expected}",
-                                      call=concrete, expected=expected, got=value, kind=mismatch.kind))
+            headline = _("{task} returns {formula} for sympy integer symbols, which differs from torch: at "
+                         "{values} it gives {got}, torch gives {expected}").format(
+                task=task.name, formula=got, values=_show(assignment), got=value, expected=expected)
+            raise CheckFailed(Failure("failed", headline, call=concrete, expected=expected, got=value,
+                                      kind=mismatch.kind))
         checked += 1
     if not checked:
         raise AssertionError(f"{task.name}: torch accepts none of the small configurations of {call}")

@@ -28,6 +28,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from grader.i18n import N_, _
+
 FORBIDDEN_ATEN = re.compile(
     r"^aten\.(_?convolution\w*|_?conv\w*|\w*_conv\w*|thnn_conv\w*|cudnn_conv\w*|mkldnn_conv\w*|"
     r"miopen_conv\w*|im2col|col2im|\w*pool\w*|constant_pad_nd|\w*reflection_pad\w*|"
@@ -112,16 +114,16 @@ class ForbiddenCall(BaseException):
         self.name = name
 
 
+_ATEN_KINDS = (("pool", N_("torch's pooling ({op})")), ("im2col", N_("torch's unfold (F.unfold) ({op})")),
+               ("col2im", N_("torch's fold (F.fold) ({op})")), ("pad", N_("torch's padding (F.pad) ({op})")))
+"""What a forbidden aten op computes, by a word in its name (else: a convolution)."""
+
+
 def describe_aten(op_name: str) -> str:
     """A student-readable name for a forbidden aten op: ``aten.convolution`` ->
     ``torch's convolution (aten.convolution)``."""
-    kind = "convolution"
-    for word, label in (("pool", "pooling"), ("im2col", "unfold (F.unfold)"),
-                        ("col2im", "fold (F.fold)"), ("pad", "padding (F.pad)")):
-        if word in op_name:
-            kind = label
-            break
-    return f"torch's {kind} ({op_name})"
+    kind = next((label for word, label in _ATEN_KINDS if word in op_name), N_("torch's convolution ({op})"))
+    return _(kind).format(op=op_name)
 
 
 class _FunctionGuard(TorchFunctionMode):
@@ -152,10 +154,11 @@ class _DispatchGuard(TorchDispatchMode):
         self.counter[0] += 1
         name = str(func.overloadpacket)
         if self.policy.aten.match(name):
-            self.record.append(describe_aten(name) if self.policy.aten is FORBIDDEN_ATEN else f"torch's {name}")
+            self.record.append(describe_aten(name) if self.policy.aten is FORBIDDEN_ATEN
+                               else _("torch's {op}").format(op=name))
             raise ForbiddenCall(self.record[-1])
         if self.policy.autograd and torch._C._current_graph_task_id() != -1:
-            self.record.append("autograd (Tensor.backward or torch.autograd.grad)")
+            self.record.append(_("autograd (Tensor.backward or torch.autograd.grad)"))
             raise ForbiddenCall(self.record[-1])
         return func(*args, **(kwargs or {}))
 
@@ -237,7 +240,7 @@ def _patches_torch(tree: ast.AST) -> list[str]:
     def check(target: ast.AST) -> None:
         name, parts = _root(target)
         if name in torch_names and parts and "backends" not in parts:
-            found.append(f"an assignment to {'.'.join([name, *parts])}")
+            found.append(_("an assignment to {target}").format(target=".".join([name, *parts])))
 
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.Delete)):
@@ -249,7 +252,8 @@ def _patches_torch(tree: ast.AST) -> list[str]:
               and node.args):
             name, parts = _root(node.args[0])
             if name in torch_names and "backends" not in parts:
-                found.append(f"{node.func.id}() on {'.'.join([name, *parts])}")
+                found.append(_("{function}() on {target}").format(function=node.func.id,
+                                                                    target=".".join([name, *parts])))
     return found
 
 

@@ -11,6 +11,7 @@ import torch
 from grader.compare import compare
 from grader.context import Context
 from grader.exercise import Call, Task, Tolerance
+from grader.i18n import _
 from grader.outcome import Abort, CallOutcome, CheckFailed, Failure
 from grader.strategies import noncontiguous
 
@@ -58,9 +59,9 @@ def reference_result(task: Task, call: Call) -> Any:
 def refuse_forbidden(outcome: CallOutcome, task: Task, call: Call) -> None:
     """Abort the task when the call made a forbidden call."""
     if outcome.forbidden:
-        raise Abort(Failure("forbidden", f"{task.name} called {outcome.forbidden[0]}, which this "
-                            "function may not use", call=call,
-                            hint="implement it with indexing, slicing, sum, matmul or einsum instead"))
+        raise Abort(Failure("forbidden", _("{task} called {call}, which this function may not use")
+                            .format(task=task.name, call=outcome.forbidden[0]), call=call,
+                            hint=_("implement it with indexing, slicing, sum, matmul or einsum instead")))
 
 
 def refuse(outcome: CallOutcome, task: Task, call: Call) -> None:
@@ -68,14 +69,15 @@ def refuse(outcome: CallOutcome, task: Task, call: Call) -> None:
     refuse_forbidden(outcome, task, call)
     if outcome.raised:
         kind, message = outcome.raised
-        raise CheckFailed(Failure("error", f"{task.name} raised {kind}: {message}", call=call))
+        raise CheckFailed(Failure("error", _("{task} raised {error}: {message}")
+                                  .format(task=task.name, error=kind, message=message), call=call))
 
 
 def changed_inputs(before: tuple, after: tuple) -> list[str]:
     """Names of the positional/keyword tensor arguments whose values changed."""
     changed = []
     (args0, kwargs0), (args1, kwargs1) = before, after
-    pairs = [(f"argument {i + 1}", a, b) for i, (a, b) in enumerate(zip(args0, args1))]
+    pairs = [(_("argument {n}").format(n=i + 1), a, b) for i, (a, b) in enumerate(zip(args0, args1))]
     pairs += [(k, kwargs0[k], kwargs1.get(k)) for k in kwargs0]
     for name, a, b in pairs:
         if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
@@ -109,21 +111,22 @@ def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOu
         mismatch = compare(expected, outcome.value, dtype=dtype, device=ctx.settings.device,
                            tolerance=task.tolerance)
         if mismatch:
-            raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=shown,
-                                      expected=expected, got=outcome.value, details=list(mismatch.details),
-                                      kind=mismatch.kind))
+            headline = _("{task}: {problem}").format(task=task.name, problem=mismatch.headline)
+            raise CheckFailed(Failure("failed", headline, call=shown, expected=expected, got=outcome.value,
+                                      details=list(mismatch.details), kind=mismatch.kind))
     if variant.repeat:
         again = ctx.call(task, *prepare(call, variant, ctx.settings.device))
         refuse(again, task, shown)
         if compare(outcome.value, again.value, dtype=None, device=None, tolerance=EXACT) is not None:
-            raise CheckFailed(Failure("failed", f"{task.name} returned different results for the same input",
-                                      call=shown, expected=outcome.value, got=again.value,
-                                      hint="a graded function must be deterministic: no randomness, no state "
-                                      "kept between calls"))
+            raise CheckFailed(Failure("failed", _("{task} returned different results for the same input")
+                                      .format(task=task.name), call=shown, expected=outcome.value, got=again.value,
+                                      hint=_("a graded function must be deterministic: no randomness, no state "
+                                             "kept between calls")))
     if variant.judge_inputs:
         changed = changed_inputs(before, outcome.inputs_after)
         if changed:
-            raise CheckFailed(Failure("failed", f"{task.name} modified its input in place ({', '.join(changed)})",
-                                      call=shown, hint="work on a copy (x.clone()) or build a new tensor"))
+            raise CheckFailed(Failure("failed", _("{task} modified its input in place ({inputs})")
+                                      .format(task=task.name, inputs=", ".join(changed)),
+                                      call=shown, hint=_("work on a copy (x.clone()) or build a new tensor")))
     return outcome
 

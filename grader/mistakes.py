@@ -12,14 +12,17 @@ import torch
 
 from grader.compare import compare
 from grader.exercise import Call, Mistake, Task
+from grader.i18n import N_
 from grader.judge import map_tensors
 from grader.outcome import Failure
 
 DTYPE_NOT_PRESERVED = Mistake(
-    "dtype not preserved", "create the result with dtype=X.dtype (torch.zeros(..., dtype=X.dtype, "
-    "device=X.device)) or derive it from the input (X.new_zeros(...))", lambda *a, **k: None)
+    N_("dtype not preserved"), N_("create the result with dtype=X.dtype (torch.zeros(..., dtype=X.dtype, "
+                                  "device=X.device)) or derive it from the input (X.new_zeros(...))"),
+    lambda *a, **k: None)
 DEVICE_NOT_PRESERVED = Mistake(
-    "device not preserved", "create the result on the input's device (device=X.device)", lambda *a, **k: None)
+    N_("device not preserved"), N_("create the result on the input's device (device=X.device)"),
+    lambda *a, **k: None)
 
 
 def _as_float64(call: Call) -> Call:
@@ -51,7 +54,8 @@ def recognise(task: Task, failure: Failure) -> Mistake | None:
 
 
 def name_mistake(task: Task, failure: Failure) -> Failure:
-    """``failure`` with its mistake and hint filled in when one is recognised."""
+    """``failure`` with its mistake and hint filled in when one is recognised (English msgids:
+    :func:`grader.feedback.render` translates them)."""
     if failure.mistake is None:
         mistake = recognise(task, failure)
         if mistake is not None:

@@ -8,11 +8,13 @@ figure state is kept and nothing needs a display.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, font_manager, ft2font
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap, Normalize
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from grader.exercise import STATUSES
+from grader.i18n import N_, _
 
 STATUS_COLOURS = {
     "passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "timeout": "#6a1b9a",
@@ -35,6 +38,62 @@ BAR, BAR_PAD, BAR_LABELS = 0.12, 0.08, 0.5  # a colour bar's width, its gap to t
 
 if set(STATUS_COLOURS) != set(STATUSES):
     raise ValueError(f"STATUS_COLOURS must colour exactly the statuses {STATUSES}")
+
+LABELS = {
+    "expected": N_("expected {rows}×{cols}"),
+    "got": N_("got {rows}×{cols}"),
+    "difference": N_("got − expected"),
+    "empty": N_("no entries"),
+    "shapes": N_("shapes differ:\nexpected {expected_rows}×{expected_cols}\ngot {got_rows}×{got_cols}"),
+    "non_finite": N_("grey, n/f: not a finite number (NaN or infinite)"),
+}
+"""The words of a counterexample's heatmaps, which the student reads (English msgids)."""
+
+PREFERRED_FALLBACKS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                       "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+                       "Hiragino Sans GB", "Heiti SC", "Droid Sans Fallback", "AR PL UMing CN")
+"""Fonts tried first for characters matplotlib's default font lacks (Chinese labels); any other
+installed font that has them comes next."""
+
+PLACEHOLDER_FONTS = ("Last Resort",)
+"""Fonts that "have" every character by drawing a box for it (matplotlib ships one): never a fallback."""
+
+
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    try:
+        return frozenset(ft2font.FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return frozenset()
+
+
+@functools.cache
+def drawing_families(text: str) -> tuple[str, ...] | None:
+    """The font families that draw every character of ``text``: () when matplotlib's default
+    font does; else the default then an installed font with the characters it lacks (matplotlib
+    falls back glyph by glyph); None when no installed font has them."""
+    default = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    missing = {ord(c) for c in text if not c.isspace()} - _charmap(default)
+    if not missing:
+        return ()
+    fonts = sorted(font_manager.fontManager.ttflist,
+                   key=lambda f: PREFERRED_FALLBACKS.index(f.name) if f.name in PREFERRED_FALLBACKS
+                   else len(PREFERRED_FALLBACKS))
+    for font in fonts:
+        if not font.name.startswith(PLACEHOLDER_FONTS) and missing <= _charmap(font.fname):
+            return ("sans-serif", font.name)
+    return None
+
+
+def figure_labels() -> tuple[dict[str, str], dict[str, Any]]:
+    """The heatmaps' :data:`LABELS` in the current language and the text properties that draw
+    them; in English when no installed font can draw the translation (a picture of missing
+    glyphs helps nobody)."""
+    shown = {key: _(message) for key, message in LABELS.items()}
+    families = drawing_families("".join(shown.values()))
+    if families is None:
+        return dict(LABELS), {}
+    return shown, {"fontfamily": list(families)} if families else {}
 
 
 def figure_png(figure: Figure) -> bytes:
@@ -68,12 +127,15 @@ def _limits(*arrays: np.ndarray, symmetric: bool = False) -> Normalize:
     return Normalize(low, high)
 
 
-def _heatmap(ax: Axes, matrix: np.ndarray, cmap: Colormap, norm: Normalize, title: str, signed: bool = False):
+def _heatmap(ax: Axes, matrix: np.ndarray, cmap: Colormap, norm: Normalize, title: str, signed: bool = False,
+             words: Mapping[str, str] = LABELS, font: Mapping[str, Any] | None = None):
     """Draw one matrix; small ones get their values written in each cell. Returns the image
-    (for a colour bar), or None when the matrix has no entries."""
-    ax.set_title(title, fontsize=9)
+    (for a colour bar), or None when the matrix has no entries. ``words`` and ``font``: see
+    :func:`figure_labels`."""
+    font = font or {}
+    ax.set_title(title, fontsize=9, **font)
     if matrix.size == 0:
-        ax.text(0.5, 0.5, "no entries", ha="center", va="center", fontsize=9, transform=ax.transAxes)
+        ax.text(0.5, 0.5, words["empty"], ha="center", va="center", fontsize=9, transform=ax.transAxes, **font)
         ax.set_axis_off()
         return None
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap=cmap, norm=norm, interpolation="nearest", aspect="auto")
@@ -86,7 +148,7 @@ def _heatmap(ax: Axes, matrix: np.ndarray, cmap: Colormap, norm: Normalize, titl
             if not np.isfinite(value):
                 ax.text(c, r, "n/f", ha="center", va="center", fontsize=7, color="black")
                 continue
-            red, green, blue, _ = cmap(norm(value))
+            red, green, blue, _alpha = cmap(norm(value))
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             text = f"{value:+.3g}" if signed and value else f"{value:.3g}"
             ax.text(c, r, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
@@ -124,10 +186,13 @@ def counterexample_figure(counterexample: Mapping[str, Sequence[Sequence[float |
     def box(x: float, w: float) -> Axes:
         return figure.add_axes((x / width, bottom / height, w / width, panel_h / height))
 
+    words, font = figure_labels()
     values = colormaps["viridis"].with_extremes(bad=NON_FINITE)
     norm = _limits(expected, got)
-    shared = [_heatmap(box(TICKS, panel_w), expected, values, norm, "expected {}×{}".format(*expected.shape)),
-              _heatmap(box(x_got, panel_w), got, values, norm, "got {}×{}".format(*got.shape))]
+    shared = [_heatmap(box(TICKS, panel_w), expected, values, norm,
+                       words["expected"].format(rows=expected.shape[0], cols=expected.shape[1]), words=words, font=font),
+              _heatmap(box(x_got, panel_w), got, values, norm,
+                       words["got"].format(rows=got.shape[0], cols=got.shape[1]), words=words, font=font)]
     if any(image is not None for image in shared):
         image = next(image for image in shared if image is not None)
         figure.colorbar(image, cax=box(x_bar, BAR)).ax.tick_params(labelsize=7)
@@ -135,15 +200,16 @@ def counterexample_figure(counterexample: Mapping[str, Sequence[Sequence[float |
     if expected.shape == got.shape:
         difference = got - expected
         image = _heatmap(ax, difference, colormaps["RdBu_r"].with_extremes(bad=NON_FINITE),
-                         _limits(difference, symmetric=True), "got − expected", signed=True)
+                         _limits(difference, symmetric=True), words["difference"], signed=True, words=words, font=font)
         if image is not None:
             figure.colorbar(image, cax=box(x_diff_bar, BAR)).ax.tick_params(labelsize=7)
     else:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "shapes differ:\nexpected {}×{}\ngot {}×{}".format(*expected.shape, *got.shape),
-                ha="center", va="center", fontsize=9, transform=ax.transAxes)
+        shapes = words["shapes"].format(expected_rows=expected.shape[0], expected_cols=expected.shape[1],
+                                        got_rows=got.shape[0], got_cols=got.shape[1])
+        ax.text(0.5, 0.5, shapes, ha="center", va="center", fontsize=9, transform=ax.transAxes, **font)
     if not all_finite:
-        figure.supxlabel("grey, n/f: not a finite number (NaN or infinite)", fontsize=8)
+        figure.supxlabel(words["non_finite"], fontsize=8, **font)
     return figure
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader import registry
+from grader.i18n import _
 from grader.outcome import CheckResult
 
 
@@ -28,18 +29,18 @@ def points_table(results: Iterable[CheckResult], width: int = 88) -> str:
     """A plain-text table: one row per exercise (points, max, checks passed) and the total."""
     results = list(results)
     table = Table(box=box.ASCII, show_edge=False, header_style="bold")
-    for column, justify in (("exercise", "left"), ("title", "left"), ("checks passed", "right"),
-                            ("points", "right")):
+    for column, justify in ((_("exercise"), "left"), (_("title"), "left"), (_("checks passed"), "right"),
+                            (_("points"), "right")):
         table.add_column(column, justify=justify)
     total, total_max = 0.0, 0.0
     for module, (points, max_points) in totals(results).items():
         mine = [r for r in results if r.exercise == module]
         passed = sum(r.passed for r in mine)
-        table.add_row(module, registry.get(module).title, f"{passed}/{len(mine)}", f"{points:g}/{max_points:g}")
+        table.add_row(module, _(registry.get(module).title), f"{passed}/{len(mine)}", f"{points:g}/{max_points:g}")
         total += points
         total_max += max_points
     table.add_section()
-    table.add_row("total", "", "", f"{total:g}/{total_max:g}")
+    table.add_row(_("total"), "", "", f"{total:g}/{total_max:g}")
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
     return buffer.getvalue().rstrip()

@@ -1,16 +1,19 @@
 """Imported once by the worker forkserver, so each forked worker (and judge) starts warm:
-torch (with one intra-op thread), the whole catalog (whose procedures run inside workers), and
-the guard's first use (torch's dispatch modes import and initialise machinery worth seconds on
+torch (with one intra-op thread), the whole catalog (whose procedures run inside workers), the
+message catalogs of every language (a worker reports in its judge's language), and the guard's first use (torch's dispatch modes import and initialise machinery worth seconds on
 first use)."""
 
 import torch
 
 from grader import registry
 from grader.guard import Guard
+from grader.i18n import LANGUAGES, translations
 from grader.settings import use_one_thread
 
 use_one_thread()
 registry.all_exercises()
+for language in LANGUAGES:
+    translations(language)
 with Guard("by_hand"):
     torch.ones(2, 2).sum()
 with Guard(None):

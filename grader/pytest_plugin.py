@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader import registry
-from grader.exercise import Check, Exercise, Task
+from grader.exercise import STATUS_WORDS, Check, Exercise, Task
+from grader.i18n import LANGUAGES, _, choose, set_language
 from grader.outcome import CheckResult
 from grader.points import points_table
 from grader.runner import Runner
@@ -38,16 +39,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help="hypothesis seed (grading profile default: fixed)")
     group.addoption("--device", choices=("cpu", "cuda", "auto"), default=None,
                     help="device the inputs are created on (default cpu; auto = cuda when available)")
+    group.addoption("--lang", choices=tuple(LANGUAGES), default=None,
+                    help="language of the feedback (default: CONVGRADE_LANG, else the locale)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for exercise in registry.all_exercises():
-        config.addinivalue_line("markers", f"{exercise.marker}: {exercise.title} ({exercise.module}.py)")
     try:
+        set_language(choose(config.getoption("--lang")))
         config.stash[SETTINGS] = Settings.make(config.getoption("--profile"), config.getoption("--seed"),
                                                config.getoption("--device"))
     except (DeviceUnavailable, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    for exercise in registry.all_exercises():
+        config.addinivalue_line("markers", f"{exercise.marker}: {_(exercise.title)} ({exercise.module}.py)")
     use_one_thread()
     config.stash[RUNNERS] = {}
     config.stash[RESULTS] = []
@@ -104,7 +108,7 @@ class CheckItem(pytest.Item):
         runners = config.stash[RUNNERS]
         if root not in runners:
             if not Path(root).is_dir():
-                raise pytest.UsageError(f"--submission {root}: no such folder")
+                raise pytest.UsageError(_("--submission {path}: no such folder").format(path=root))
             runners[root] = Runner(InProcessTarget(root), config.stash[SETTINGS])
         return runners[root]
 
@@ -118,7 +122,9 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo, style=None) -> str:
         if isinstance(excinfo.value, CheckFailedReport):
             r = excinfo.value.result
-            return f"{r.message}\n[{r.status}: {self.check.description}]"
+            tag = _("[{status}: {description}]").format(status=_(STATUS_WORDS[r.status]),
+                                                        description=_(self.check.description))
+            return f"{r.message}\n{tag}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -130,7 +136,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if not results:
         return
     settings = config.stash[SETTINGS]
-    seed = f", seed {settings.seed}" if settings.seed is not None else ""
-    terminalreporter.write_sep("=", f"convgrade points (profile {settings.profile}{seed}, device {settings.device})")
+    if settings.seed is not None:
+        title = _("convgrade points (profile {profile}, seed {seed}, device {device})")
+    else:
+        title = _("convgrade points (profile {profile}, device {device})")
+    terminalreporter.write_sep("=", title.format(profile=settings.profile, seed=settings.seed, device=settings.device))
     for line in points_table(results).splitlines():
         terminalreporter.write_line(line)

@@ -15,6 +15,7 @@ from typing import Iterator
 from grader import feedback
 from grader.context import Context
 from grader.exercise import Check, Exercise, Task
+from grader.i18n import _
 from grader.mistakes import name_mistake
 from grader.outcome import Abort, CheckFailed, CheckResult, Failure
 from grader.settings import Settings
@@ -42,9 +43,9 @@ class Runner:
             except CheckFailed as exc:
                 failure = name_mistake(task, exc.failure)
             except (Flaky, FlakyFailure):
-                failure = Failure("failed", f"{task.name} gives different results on the same input from one "
-                                  "call to the next (nondeterministic)", hint="no randomness, no state kept "
-                                  "between calls")
+                failure = Failure("failed", _("{task} gives different results on the same input from one call to "
+                                              "the next (nondeterministic)").format(task=task.name),
+                                  hint=_("no randomness, no state kept between calls"))
         else:
             self._aborted[key] = failure
         seconds = time.perf_counter() - start

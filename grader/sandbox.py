@@ -23,6 +23,7 @@ the next exercise gets a new one.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.abc
 import multiprocessing
 import os
@@ -31,11 +32,13 @@ import signal
 import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from grader import codec
+from grader.i18n import _, current_language, set_language
 from grader.outcome import Abort, CallOutcome, Failure
 
 BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
@@ -53,7 +56,7 @@ class Limits:
 class _BlockImports(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.split(".")[0] in BLOCKED_PACKAGES:
-            raise ImportError(f"{name} cannot be imported from a submission")
+            raise ImportError(_("{name} cannot be imported from a submission").format(name=name))
         return None
 
 
@@ -84,10 +87,12 @@ def _confine(files: dict[str, str], memory_mb: int) -> tuple[Path, dict[str, Any
     return root, trusted
 
 
-def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
-    """The worker's whole life: confine, then serve requests until told to stop."""
+def worker_main(conn: Any, files: dict[str, str], memory_mb: int, language: str) -> None:
+    """The worker's whole life: confine, then serve requests until told to stop. Its messages
+    are in the judge's ``language`` (the catalog is read before any student code runs)."""
     from grader.target import Submission, invoke
 
+    set_language(language)
     root, trusted = _confine(files, memory_mb)
     submission = Submission(root)
 
@@ -120,13 +125,15 @@ def worker_main(conn: Any, files: dict[str, str], memory_mb: int) -> None:
         except Abort as exc:
             reply = ("failure", exc.failure.status, exc.failure.headline)
         except BaseException as exc:  # KeyboardInterrupt, MemoryError, ... from student code
-            reply = ("failure", "crashed", f"{name if kind == 'call' else 'import'} raised "
-                     f"{type(exc).__name__}: {str(exc)[:200]}")
+            message = (_("{name} raised {error}: {message}") if kind == "call" else
+                       _("import raised {error}: {message}"))
+            reply = ("failure", "crashed", message.format(name=name if kind == "call" else "",
+                                                          error=type(exc).__name__, message=str(exc)[:200]))
         try:
             conn.send_bytes(codec.dumps(reply))
         except BaseException as exc:  # an unencodable reply: tell the judge, do not hang it
-            conn.send_bytes(codec.dumps(("failure", "error", f"the result could not be sent back: "
-                                         f"{type(exc).__name__}: {str(exc)[:200]}")))
+            conn.send_bytes(codec.dumps(("failure", "error", _("the result could not be sent back: {error}: {message}")
+                                         .format(error=type(exc).__name__, message=str(exc)[:200]))))
 
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
@@ -139,6 +146,19 @@ def context() -> multiprocessing.context.BaseContext:
         _CONTEXT = multiprocessing.get_context("forkserver")
         _CONTEXT.set_forkserver_preload(["torch", "grader.sandbox", "grader.target", "grader.preload"])
     return _CONTEXT
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a worker starts, this process's ``__main__`` is an empty module, so multiprocessing
+    does not make the worker import it again: the worker needs nothing from it, and a Ray
+    worker's main module imports all of Ray (seconds per worker)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 _BUILTIN_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
@@ -159,8 +179,10 @@ class WorkerTarget:
     def _start(self) -> None:
         ctx = context()
         parent, child = ctx.Pipe()
-        self._process = ctx.Process(target=worker_main, args=(child, self.files, self.limits.memory_mb), daemon=True)
-        self._process.start()
+        self._process = ctx.Process(target=worker_main, daemon=True,
+                                    args=(child, self.files, self.limits.memory_mb, current_language()))
+        with _main_module_hidden():
+            self._process.start()
         child.close()
         self._conn = parent
 
@@ -189,7 +211,8 @@ class WorkerTarget:
             self._start()
         left = self.limits.exercise_seconds - self._spent
         if left <= 0:
-            raise Abort(Failure("timeout", f"the exercise ran out of time ({self.limits.exercise_seconds:g} s in all)"))
+            raise Abort(Failure("timeout", _("the exercise ran out of time ({seconds} s in all)")
+                                .format(seconds=f"{self.limits.exercise_seconds:g}")))
         timeout = min(self.limits.call_seconds, left)
         start = time.monotonic()
         try:
@@ -201,30 +224,33 @@ class WorkerTarget:
         self._spent += time.monotonic() - start
         if not ready:
             self.close()
-            limit = "its time limit" if timeout == self.limits.call_seconds else "the exercise's time limit"
-            raise Abort(Failure("timeout", f"{what} did not finish within {timeout:.3g} s ({limit}); "
-                                "an infinite loop?"))
+            message = (_("{what} did not finish within {seconds} s (its time limit); an infinite loop?")
+                       if timeout == self.limits.call_seconds else
+                       _("{what} did not finish within {seconds} s (the exercise's time limit); an infinite loop?"))
+            raise Abort(Failure("timeout", message.format(what=what, seconds=f"{timeout:.3g}")))
         if payload is None:
             code = self._process.exitcode if self._process else None
             if self._process is not None:
                 self._process.join(timeout=2)
                 code = self._process.exitcode
             self.close()
-            raise Abort(Failure("crashed", f"{what} killed its process ({describe_exit(code)})"))
+            raise Abort(Failure("crashed", _("{what} killed its process ({how})")
+                                .format(what=what, how=describe_exit(code))))
         try:
             return codec.loads(payload)
         except Exception as exc:
             self.close()
-            raise Abort(Failure("crashed", f"{what} sent back an unreadable reply ({type(exc).__name__})"))
+            raise Abort(Failure("crashed", _("{what} sent back an unreadable reply ({error})")
+                                .format(what=what, error=type(exc).__name__)))
 
     def presence(self, module: str, name: str) -> Failure | None:
         key = (module, name)
         if key not in self._presence:
             if f"{module}.py" not in self.files:
-                self._presence[key] = Failure("not_submitted", f"{module}.py was not submitted")
+                self._presence[key] = Failure("not_submitted", _("{module}.py was not submitted").format(module=module))
             else:
                 try:
-                    reply = self._ask(("presence", module, name), f"importing {module}.py")
+                    reply = self._ask(("presence", module, name), _("importing {module}.py").format(module=module))
                     self._presence[key] = None if reply[0] == "ok" else Failure(reply[1], reply[2])
                 except Abort as exc:
                     self._presence[key] = exc.failure
@@ -263,10 +289,10 @@ def _exception_type(mro: Any) -> type | None:
 def describe_exit(code: int | None) -> str:
     """How a worker ended, in words: ``killed by signal SIGSEGV``, ``exit status 3``..."""
     if code is None:
-        return "no exit status"
+        return _("no exit status")
     if code < 0:
         try:
-            return f"killed by signal {signal.Signals(-code).name}"
+            return _("killed by signal {signal}").format(signal=signal.Signals(-code).name)
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}: os._exit or a crash"
+            return _("killed by signal {signal}").format(signal=-code)
+    return _("exit status {code}: os._exit or a crash").format(code=code)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
+from grader.i18n import _
+
 PROFILES = ("student", "grading")
 DEFAULT_SEED = 20261128
 
@@ -54,10 +56,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise DeviceUnavailable("--device cuda: no CUDA device is available on this machine (torch "
-                                f"{torch.__version__}); use --device cpu or auto")
+        raise DeviceUnavailable(_("--device cuda: no CUDA device is available on this machine (torch {version}); "
+                                  "use --device cpu or auto").format(version=torch.__version__))
     if name not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {name!r}: use cpu, cuda or auto")
+        raise ValueError(_("unknown device {name}: use cpu, cuda or auto").format(name=repr(name)))
     return torch.device(name)
 
 
@@ -71,7 +73,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
-            raise ValueError(f"unknown profile {self.profile!r}: use one of {', '.join(PROFILES)}")
+            raise ValueError(_("unknown profile {name}: use one of {profiles}").format(name=repr(self.profile),
+                                                                                      profiles=", ".join(PROFILES)))
 
     @classmethod
     def make(cls, profile: str | None = None, seed: int | None = None, device: str | None = None) -> Settings:

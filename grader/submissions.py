@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import registry
+from grader.i18n import _
 from grader.notebook.cellcode import module_code
 from grader.target import EXERCISE_FILE
 
@@ -37,11 +38,13 @@ def _read_folder(folder: Path) -> SubmissionSource:
         text = path.read_text(encoding="utf-8", errors="replace")
         total += len(text)
         if total > MAX_BYTES:
-            source.problem = f"{folder.name}: more than {MAX_BYTES // 1_000_000} MB of code"
+            source.problem = _("{name}: more than {megabytes} MB of code").format(name=folder.name,
+                                                                                  megabytes=MAX_BYTES // 1_000_000)
             return source
         source.files[path.name] = text
     if not any(EXERCISE_FILE.fullmatch(name) for name in source.files):
-        source.problem = f"{folder}: no exercise files (expected files such as ex01_cross_correlation.py)"
+        source.problem = _("{folder}: no exercise files (expected files such as ex01_cross_correlation.py)").format(
+            folder=folder)
     return source
 
 
@@ -50,7 +53,7 @@ def notebook_code(path: Path) -> str:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
-        raise ValueError("it has no list of cells")
+        raise ValueError(_("it has no list of cells"))
     sources = []
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
@@ -66,10 +69,12 @@ def _read_notebook(path: Path) -> SubmissionSource:
     try:
         code = notebook_code(path)
     except (ValueError, UnicodeDecodeError) as exc:
-        source.problem = f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:120]}"
+        source.problem = _("{name} is not a valid notebook: {error}").format(name=path.name,
+                                                                              error=str(exc).splitlines()[0][:120])
         return source
     if len(code) > MAX_BYTES:
-        source.problem = f"{path.name}: more than {MAX_BYTES // 1_000_000} MB of code"
+        source.problem = _("{name}: more than {megabytes} MB of code").format(name=path.name,
+                                                                              megabytes=MAX_BYTES // 1_000_000)
         return source
     source.files[f"{NOTEBOOK_MODULE}.py"] = code
     for exercise in registry.all_exercises():
@@ -83,20 +88,22 @@ def discover(arguments: list[str]) -> list[SubmissionSource]:
     for argument in arguments:
         path = Path(argument)
         if not path.exists():
-            found.append(SubmissionSource(path.name or argument, problem=f"{argument}: no such file or folder"))
+            found.append(SubmissionSource(path.name or argument,
+                                          problem=_("{path}: no such file or folder").format(path=argument)))
         elif path.is_file():
             if path.suffix == ".ipynb":
                 found.append(_read_notebook(path))
             else:
-                found.append(SubmissionSource(path.stem, problem=f"{argument}: not a folder or a notebook (.ipynb)"))
+                found.append(SubmissionSource(path.stem, problem=_("{path}: not a folder or a notebook (.ipynb)")
+                                              .format(path=argument)))
         elif any(EXERCISE_FILE.fullmatch(p.name) for p in path.glob("*.py")):
             found.append(_read_folder(path))
         else:
             children = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))
                               or p.suffix == ".ipynb")
             if not children:
-                found.append(SubmissionSource(path.name, problem=f"{argument}: empty folder (no submissions, "
-                                              "no exercise files)"))
+                found.append(SubmissionSource(path.name, problem=_("{path}: empty folder (no submissions, no "
+                                                                   "exercise files)").format(path=argument)))
             for child in children:
                 found.append(_read_notebook(child) if child.suffix == ".ipynb" else _read_folder(child))
     return sorted(found, key=lambda s: s.name)

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, Iterator, Protocol
 
 from grader.guard import ForbiddenCall, Guard, tampering
+from grader.i18n import _
 from grader.outcome import Abort, CallOutcome, Failure
 from grader.settings import full_float32_precision
 
@@ -69,12 +70,14 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     except ForbiddenCall:
         pass  # recorded in guard.forbidden
     except SystemExit as exc:
-        raise Abort(Failure("crashed", f"{name} called sys.exit({exc.code!r}): a graded function must return")) from None
+        raise Abort(Failure("crashed", _("{name} called sys.exit({code}): a graded function must return")
+                            .format(name=name, code=repr(exc.code)))) from None
     except RecursionError as exc:
         outcome.raised, outcome.raised_type = ("RecursionError", str(exc)[:300]), RecursionError
     except Exception as exc:
         if not_implemented(exc, root):
-            raise Abort(Failure("failed", f"{name}: not implemented yet")) from None
+            # the msgid "{name}: not implemented yet" is also how front-ends recognise an untouched stub
+            raise Abort(Failure("failed", _("{name}: not implemented yet").format(name=name))) from None
         kind = type(exc)
         outcome.raised = (kind.__qualname__, str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "")
         outcome.raised_type = kind
@@ -143,7 +146,7 @@ class Submission:
         if isinstance(loaded, Failure):
             return loaded
         if not callable(getattr(loaded, name, None)):
-            return Failure("not_submitted", f"{module}.py defines no {name}")
+            return Failure("not_submitted", _("{module}.py defines no {name}").format(module=module, name=name))
         return None
 
     def load(self, module: str) -> ModuleType | Failure:
@@ -154,7 +157,7 @@ class Submission:
             return self._modules[module]
         path = self.source_file(module)
         if not path.is_file():
-            failure = Failure("not_submitted", f"{module}.py was not submitted")
+            failure = Failure("not_submitted", _("{module}.py was not submitted").format(module=module))
         else:
             failure = self._import(module, path)
         if isinstance(failure, Failure):
@@ -164,8 +167,8 @@ class Submission:
     def _import(self, module: str, path: Path) -> ModuleType | Failure:
         tampered = self.tampering(module)
         if tampered:
-            return Failure("forbidden", f"the submission uses {tampered}: code that switches off or "
-                           "goes around the grader's guard is refused")
+            return Failure("forbidden", _("the submission uses {tampered}: code that switches off or goes around "
+                                          "the grader's guard is refused").format(tampered=tampered))
         dont_write = sys.dont_write_bytecode
         sys.dont_write_bytecode = True
         try:
@@ -179,13 +182,16 @@ class Submission:
                     spec.loader.exec_module(mod)
                 except SyntaxError as exc:
                     del sys.modules[module]
-                    return Failure("error", f"{module}.py has a syntax error at line {exc.lineno}: {exc.msg}")
+                    return Failure("error", _("{module}.py has a syntax error at line {line}: {message}")
+                                   .format(module=module, line=exc.lineno, message=exc.msg))
                 except SystemExit:
                     del sys.modules[module]
-                    return Failure("crashed", f"{module}.py called sys.exit() while being imported")
+                    return Failure("crashed", _("{module}.py called sys.exit() while being imported")
+                                   .format(module=module))
                 except Exception as exc:
                     del sys.modules[module]
-                    return Failure("error", f"{module}.py failed to import: {type(exc).__name__}: {exc}")
+                    return Failure("error", _("{module}.py failed to import: {error}: {message}")
+                                   .format(module=module, error=type(exc).__name__, message=exc))
                 return mod
         finally:
             sys.dont_write_bytecode = dont_write

@@ -3,6 +3,7 @@ one, through the same runner the front-ends use."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 TEST_SETTINGS = Settings(profile="student", seed=12345)  # fast and derandomized
+
+os.environ["CONVGRADE_LANG"] = "en"  # our tests read English, whatever this machine's locale
 
 
 def grade_folder(folder: Path, module: str, settings: Settings = TEST_SETTINGS) -> dict[str, CheckResult]:

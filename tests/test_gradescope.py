@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from grader import registry
-from grader.release.autograder import locate
+from grader.i18n import current_language, set_language, translations
+from grader.release.autograder import NOT_FOUND, locate
 from grader.release.gradescope import ZIP_NAME, build_autograder, write_autograder, zip_tree
 from grader.release.leaks import LeakError
 from tests.conftest import ROOT, SOLUTIONS
@@ -118,3 +119,50 @@ def test_run_autograder_writes_gradescope_results(autograder_zip: Path, tmp_path
     assert all(t["score"] == 0 and "was not submitted" in t["output"] for t in by_module["ex04_shapes"])
     expected = registry.get(EX01).max_points + registry.get(EX09).max_points - sum(t["max_score"] for t in wrong)
     assert results["score"] == expected and results["output"] == f"{expected:g}/{MAX_POINTS:g} points"
+
+
+# --- an autograder in Chinese -----------------------------------------------------------------
+
+ZH = translations("zh").gettext  # the Chinese catalog, as the autograder reads it
+
+
+@pytest.fixture(scope="module")
+def autograder_zip_zh(tmp_path_factory) -> Path:
+    """The autograder zip built in Chinese (what ``convgrade gradescope --lang zh`` writes)."""
+    folder = tmp_path_factory.mktemp("gradescope-zh")
+    before = current_language()
+    set_language("zh")
+    try:
+        with tempfile.TemporaryDirectory() as staging:
+            write_autograder(ROOT, Path(staging))
+            return zip_tree(Path(staging), folder / ZIP_NAME)
+    finally:
+        set_language(before)
+
+
+def test_the_zip_records_its_language(autograder_zip: Path, autograder_zip_zh: Path):
+    for archive, language in ((autograder_zip, "en"), (autograder_zip_zh, "zh")):
+        script = zipfile.ZipFile(archive).read("run_autograder").decode()
+        assert f"\nexport CONVGRADE_LANG={language}\n" in script
+
+
+def test_a_chinese_autograder_writes_chinese_results(autograder_zip_zh: Path, tmp_path: Path):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(SOLUTIONS / f"{EX01}.py", root / "submission")
+    run = run_autograder(autograder_zip_zh, root)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    points = registry.get(EX01).max_points
+    said = ZH("{score}/{max_score} points")
+    assert said != "{score}/{max_score} points"
+    assert results["output"] == said.format(score=f"{points:g}", max_score=f"{MAX_POINTS:g}")
+    ex01 = [t for t in results["tests"] if t["name"].startswith(f"{EX01}: ")]
+    assert ex01 and all(t["output"] == ZH("passed") for t in ex01)
+
+    empty = tmp_path / "empty"
+    (empty / "submission").mkdir(parents=True)
+    run = run_autograder(autograder_zip_zh, empty)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads((empty / "results" / "results.json").read_text(encoding="utf-8"))
+    assert ZH(NOT_FOUND) != NOT_FOUND and results["output"] == ZH(NOT_FOUND) and results["score"] == 0

@@ -12,6 +12,7 @@ on two idle cores).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import csv
 import io
@@ -31,10 +32,12 @@ from traitlets.config import PyFileConfigLoader
 
 from grader import registry
 from grader.commands import nbgrader as nbgrader_command
-from grader.notebook import cells, integrity, judge
+from grader.i18n import current_language, set_language, translations
+from grader.notebook import arm, cells, integrity, judge
 from grader.notebook.answers import split
 from grader.notebook.autograde import DeferredExecute, student_code
 from grader.notebook.cellcode import module_code
+from grader.notebook.intro import HOW_IT_IS_GRADED
 from grader.notebook.verdict import NotebookGrader
 from grader.settings import DEFAULT_SEED
 from grader.stubs import STUB_LINE
@@ -395,3 +398,80 @@ def test_cheats_gain_nothing(graded):
     for cheat in ("zeros_allclose_cheat", "zeros_patch_cheat"):
         assert graded[cheat]["verdicts"] == honest, cheat
         assert score(graded, cheat) == score(graded, "zeros")
+
+
+# --- a course in Chinese ----------------------------------------------------------------------
+
+ZH = translations("zh").gettext  # the Chinese catalog, as the course reads it
+
+
+@contextlib.contextmanager
+def speaking(language: str):
+    """``language`` as the current one (what ``convgrade --lang`` sets), then the one before."""
+    before = current_language()
+    set_language(language)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
+@pytest.fixture(scope="module")
+def course_zh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ex01 as ``convgrade nbgrader --lang zh`` writes it."""
+    root = tmp_path_factory.mktemp("course-zh")
+    with speaking("zh"):
+        assert convgrade("nbgrader", str(root), "--exercise", EX01) == 0
+    return root
+
+
+def test_a_chinese_course_has_chinese_prose_and_records_its_language(course: Path, course_zh: Path):
+    nb = notebook(course_zh, "source")
+    intro = nb.cells[0].source
+    assert ZH(HOW_IT_IS_GRADED) != HOW_IT_IS_GRADED and ZH(HOW_IT_IS_GRADED) in intro
+    assert "| {} | {} | {} |".format(ZH("function"), ZH("checks"), ZH("points")) in intro
+    assert f"# {EX01}: {ZH(registry.get(EX01).title)}" in intro and "How this notebook" not in intro
+    armed = next(c for c in nb.cells if cells.grade_id(c) == cells.ARM_ID)
+    assert armed.source.startswith(f"# {ZH(arm.COMMENT)}\n") and "lang='zh')" in armed.source
+    task = registry.get(EX01).task("cust_conv2d")
+    check = task.checks[0]
+    test_cell = next(c for c in nb.cells if cells.grade_id(c) == cells.test_id(task.name, check.name))
+    comment = ZH("{task}[{check}], {points} point(s): {description}").format(
+        task=task.name, check=check.name, points=f"{check.points:g}", description=ZH(check.description))
+    assert test_cell.source.startswith(f"# {comment}\n")
+    for folder, language in ((course, "en"), (course_zh, "zh")):
+        config = PyFileConfigLoader("nbgrader_config.py", str(folder)).load_config()
+        assert config.GradeOutsideKernel.lang == language
+    assert "lang='en')" in next(c for c in notebook(course, "source").cells if cells.grade_id(c) == cells.ARM_ID).source
+
+
+@pytest.fixture(scope="module")
+def released_zh(course_zh: Path) -> Path:
+    nbgrader(course_zh, "generate_assignment", EX01, "--create")
+    return course_zh
+
+
+@pytest.mark.slow
+def test_validate_in_a_chinese_course_gives_chinese_feedback(released_zh: Path):
+    done = nbgrader(released_zh, "validate", f"release/{EX01}/{EX01}.ipynb")
+    assert "VALIDATION FAILED" in done.stdout, done.stdout
+    run = ZH("{profile} profile, seed {seed}").format(profile="student", seed=DEFAULT_SEED)
+    assert run != f"student profile, seed {DEFAULT_SEED}" and run in done.stdout, done.stdout
+    assert ZH("{name}: not implemented yet").format(name="cust_conv2d") in done.stdout  # the judge speaks it too
+
+
+@pytest.mark.slow
+def test_autograde_in_a_chinese_course_gives_chinese_feedback(released_zh: Path):
+    folder = released_zh / "submitted" / "ada" / EX01
+    folder.mkdir(parents=True)
+    answers = with_solution_cells(notebook(released_zh, "source"), notebook(released_zh, "release"))
+    nbformat.write(replace_answer(answers, "true_conv2d", "K.flip(0, 1)", "K"), folder / f"{EX01}.ipynb")
+    nbgrader(released_zh, "autograde", EX01, "--create")
+    nbgrader(released_zh, "generate_feedback", EX01)
+    verdicts = cell_verdicts(notebook(released_zh, "autograded/ada"))
+    assert not verdicts[cells.test_id("true_conv2d", "matches_torch")]
+    assert all(passed for grade_id, passed in verdicts.items() if grade_id.startswith("test-cust_conv2d-"))
+    feedback = (released_zh / "feedback" / "ada" / EX01 / f"{EX01}.html").read_text(encoding="utf-8")
+    run = ZH("{profile} profile, seed {seed}").format(profile="grading", seed=DEFAULT_SEED)
+    assert run in feedback and f"grading profile, seed {DEFAULT_SEED}" not in feedback
+    assert "data:image/png;base64," in feedback

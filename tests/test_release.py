@@ -19,10 +19,11 @@ import yaml
 from grader import registry
 from grader.batch import Plan, grade_class, results_document
 from grader.formats_github import definition_lines, summary_markdown, workflow_command, write_github
-from grader.release.bundle import build_release
+from grader.i18n import current_language, set_language, translations
+from grader.release.bundle import SETUP_COMMENT, build_release
 from grader.release.leaks import LeakError, find_leaks
 from grader.release.tree import LEFT_OUT, python_version
-from grader.release.workflow import GRADE_COMMAND, GRADER_DIR, STUDENT_DIR, WORKFLOW_PATH, GraderPin
+from grader.release.workflow import GRADE_COMMAND, GRADER_DIR, HEADER, STEPS, STUDENT_DIR, WORKFLOW_PATH, GraderPin
 from grader.sandbox import Limits
 from grader.settings import Settings
 from grader.stubs import BEGIN, make_stub
@@ -311,4 +312,103 @@ def test_github_summary_calls_an_untouched_exercise_not_implemented(flipped):
     summary = summary_markdown({**document, "submissions": [untouched]})
     assert f"| `{EX01}.py` | {registry.get(EX01).title} | not implemented yet | 0/10 |" in summary
     assert "### Failing checks" not in summary
+    assert "**Not implemented yet:** `cust_conv2d`, `true_conv2d`" in summary
+
+
+# --- a release in Chinese ---------------------------------------------------------------------
+
+ZH = translations("zh").gettext  # the Chinese catalog, as the release reads it
+
+
+@pytest.fixture
+def chinese():
+    """Chinese as the current language (what ``convgrade release --lang zh`` sets), then back."""
+    before = current_language()
+    set_language("zh")
+    yield
+    set_language(before)
+
+
+@pytest.fixture(scope="module")
+def bundle_zh(tmp_path_factory) -> Path:
+    """The project's release built in Chinese."""
+    before = current_language()
+    set_language("zh")
+    try:
+        folder = tmp_path_factory.mktemp("release-zh") / "bundle"
+        build_release(folder, PIN)
+    finally:
+        set_language(before)
+    return folder
+
+
+def test_a_chinese_release_has_a_chinese_readme(bundle_zh: Path):
+    text = (bundle_zh / "README.md").read_text(encoding="utf-8")
+    for message in ("Convolution exercises", "Work and check", "How points work", "Feedback on every push"):
+        assert ZH(message) != message and ZH(message) in text, message
+    assert ZH("Open `exercises/`, replace each `raise NotImplementedError` with your code, and run") in text
+    assert "Implement convolution" not in text and "pytest exercises/" in text  # prose translated, commands kept
+    for exercise in registry.all_exercises():
+        row = next(line for line in text.splitlines() if f"`exercises/{exercise.module}.py`" in line)
+        assert ZH(exercise.title) in row and row.endswith(f"| {exercise.max_points:g} |")
+    assert f"| **{ZH('total')}** | | | **{MAX_POINTS:g}** |" in text
+    assert f"# {ZH(SETUP_COMMENT)}\n" in (bundle_zh / "scripts" / "setup").read_text(encoding="utf-8")
+
+
+def test_a_chinese_release_grades_in_chinese_locally_and_in_ci(bundle_zh: Path):
+    assert 'addopts = "-p no:cacheprovider --lang zh"' in (bundle_zh / "pyproject.toml").read_text()
+    steps = workflow(bundle_zh)[1]
+    [grade] = [s for s in steps if "convgrade" in s.get("run", "")]
+    assert grade["env"] == {"CONVGRADE_LANG": "zh"} and grade["run"] == GRADE_COMMAND
+    assert [s["name"] for s in steps] == [ZH(name) for name in STEPS.values()]
+    text = (bundle_zh / WORKFLOW_PATH).read_text(encoding="utf-8")
+    assert text.startswith("# " + ZH(HEADER).splitlines()[0])
+
+
+def test_an_english_release_pins_english(bundle: Path):
+    assert 'addopts = "-p no:cacheprovider --lang en"' in (bundle / "pyproject.toml").read_text()
+    [grade] = [s for s in workflow(bundle)[1] if "convgrade" in s.get("run", "")]
+    assert grade["env"] == {"CONVGRADE_LANG": "en"}
+
+
+def test_pytest_in_a_chinese_bundle_speaks_chinese(bundle_zh: Path):
+    script = "import sys, pytest; sys.exit(pytest.main(['exercises/', '-m', 'ex01', '-q']))"
+    run = subprocess.run([sys.executable, "-c", script], cwd=bundle_zh, env=clean_env(PYTHONPATH=str(bundle_zh)),
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    stub = ZH("{name}: not implemented yet")
+    assert stub != "{name}: not implemented yet", "the Chinese catalog lacks grader.target's stub message"
+    assert stub.format(name="cust_conv2d") in run.stdout, run.stdout[-3000:]
+
+
+def test_github_output_in_chinese(flipped, tmp_path: Path, monkeypatch, chinese):
+    repo, document = flipped  # graded in English: a stub is recognised whatever language said it
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    out = write_github(document, tmp_path / "results.github")
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    [record] = document["submissions"]
+    points = f"{record['score']:g}/{MAX_POINTS:g}"
+    assert "## " + ZH("{heading}: {points} points").format(heading="convgrade", points=points) in summary
+    assert "| {} | {} | {} | {} |".format(*map(ZH, ("exercise", "title", "status", "points"))) in summary
+    assert "### " + ZH("Failing checks") in summary
+    assert ZH("**Not implemented yet:** {functions}").format(functions="`true_conv2d`") in summary
+    assert f"| `{EX01}.py` | {ZH(registry.get(EX01).title)} |" in summary
+    assert "Not implemented" not in summary and "Graded by" not in summary
+    [annotation] = (out / "annotations.txt").read_text(encoding="utf-8").splitlines()
+    title = ZH("{exercise}: {function} ({points} points)").split("{exercise}")[1].split("{function}")[0]
+    assert f"title={EX01}{title.replace(':', '%3A')}cust_conv2d" in annotation
+
+
+def test_a_stub_is_recognised_in_every_language(flipped):
+    _, document = flipped
+    record = document["submissions"][0]
+    ex01 = record["exercises"][EX01]
+    said = ZH("{name}: not implemented yet")
+    stubbed = [{**c, "status": "failed", "points": 0.0, "message": said.format(name=c["name"].split("[")[0])}
+               for c in ex01["checks"]]
+    untouched = {**record, "exercises": {EX01: {**ex01, "score": 0.0, "checks": stubbed}}}
+    summary = summary_markdown({**document, "submissions": [untouched]})  # graded in Chinese, shown in English
+    assert f"| `{EX01}.py` | {registry.get(EX01).title} | not implemented yet | 0/10 |" in summary
     assert "**Not implemented yet:** `cust_conv2d`, `true_conv2d`" in summary

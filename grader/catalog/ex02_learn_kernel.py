@@ -22,6 +22,7 @@ from grader.checks import run_property
 from grader.compare import compare
 from grader.context import Context
 from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
+from grader.i18n import N_, _, ngettext
 from grader.judge import Variant, as_received, prepare, refuse
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
@@ -39,7 +40,7 @@ def descend(X: torch.Tensor, Y: torch.Tensor, kernel_size: int | tuple[int, int]
     """Plain gradient descent from the zero kernel on the squared error (``reduce``: "mean", as
     the contract says, or "sum", a classic mistake). The stand-in for the mistakes below."""
     K = torch.zeros(strategies.as_pair(kernel_size), dtype=X.dtype, requires_grad=True)
-    for _ in range(steps):
+    for _step in range(steps):
         error = (F.conv2d(X[None, None], K[None, None])[0, 0] - Y) ** 2
         (grad,) = torch.autograd.grad(error.mean() if reduce == "mean" else error.sum(), K)
         with torch.no_grad():
@@ -48,12 +49,12 @@ def descend(X: torch.Tensor, Y: torch.Tensor, kernel_size: int | tuple[int, int]
 
 
 WEIGHT_RETURNED = Mistake(
-    "returned the layer's weight, shape (1, 1, kh, kw), instead of the (kh, kw) kernel",
-    "return conv.weight.detach()[0, 0] (or .reshape(kh, kw))",
+    N_("returned the layer's weight, shape (1, 1, kh, kw), instead of the (kh, kw) kernel"),
+    N_("return conv.weight.detach()[0, 0] (or .reshape(kh, kw))"),
     lambda X, Y, kernel_size, lr=0.001, steps=400: descend(X, Y, kernel_size, lr, steps)[None, None])
 DIVERGED = Mistake(
-    "gradient descent diverged (a summed loss, or a step larger than lr)",
-    "minimise the mean of the squared errors (nn.MSELoss() or ((pred - Y) ** 2).mean()) with exactly the lr given",
+    N_("gradient descent diverged (a summed loss, or a step larger than lr)"),
+    N_("minimise the mean of the squared errors (nn.MSELoss() or ((pred - Y) ** 2).mean()) with exactly the lr given"),
     lambda X, Y, kernel_size, lr=0.001, steps=400: descend(X, Y, kernel_size, lr, steps, reduce="sum"))
 MISTAKES = (WEIGHT_RETURNED, DIVERGED)
 
@@ -80,8 +81,11 @@ RECOVERY_LR = 0.05
 RECOVERY_STEPS = 100
 
 
-def seeded_problem(seed: int, h: int, w: int, kernel_size: int | tuple[int, int]) -> tuple[Call, torch.Tensor]:
-    """(call, true kernel): random half-integer X (h, w) and kernel from a fixed seed. The output
+def seeded_problem(seed: int, h: int, w: int, kernel_size: int | tuple[int, int],
+                   label: str) -> tuple[Call, torch.Tensor]:
+    """(call, true kernel): random half-integer X (h, w) and kernel from a fixed seed, shown as
+    ``label``, a fixed message (so that it can be translated) which must describe the problem
+    exactly as "random {h}x{w} input, {kh}x{kw} kernel, lr={lr}, steps={steps}". The output
     has at least 3 times as many pixels as the kernel has entries, so the data determine the
     kernel; for these seeds the Hessian of the loss has eigenvalues between about 4.5 and 29, so
     with lr 0.05 each step shrinks the error by a factor 0.8 or less and 100 steps converge far
@@ -90,30 +94,32 @@ def seeded_problem(seed: int, h: int, w: int, kernel_size: int | tuple[int, int]
     kh, kw = strategies.as_pair(kernel_size)
     X = torch.randint(-8, 9, (h, w), generator=g, dtype=torch.float64) / 2
     K = torch.randint(-8, 9, (kh, kw), generator=g, dtype=torch.float64) / 2
-    label = f"random {h}x{w} input, {kh}x{kw} kernel, lr={RECOVERY_LR}, steps={RECOVERY_STEPS}"
+    described = f"random {h}x{w} input, {kh}x{kw} kernel, lr={RECOVERY_LR}, steps={RECOVERY_STEPS}"
+    if label != described:
+        raise ValueError(f"seeded_problem({seed}, ...): label {label!r} should read {described!r}")
     return problem(X, K, kernel_size, lr=RECOVERY_LR, steps=RECOVERY_STEPS, label=label), K
 
 
 RECOVERY_PROBLEMS = (
-    seeded_problem(1, 7, 9, (2, 3)),
-    seeded_problem(2, 9, 6, (3, 2)),
-    seeded_problem(3, 6, 10, (1, 4)),
-    seeded_problem(4, 8, 8, 3),
+    seeded_problem(1, 7, 9, (2, 3), N_("random 7x9 input, 2x3 kernel, lr=0.05, steps=100")),
+    seeded_problem(2, 9, 6, (3, 2), N_("random 9x6 input, 3x2 kernel, lr=0.05, steps=100")),
+    seeded_problem(3, 6, 10, (1, 4), N_("random 6x10 input, 1x4 kernel, lr=0.05, steps=100")),
+    seeded_problem(4, 8, 8, 3, N_("random 8x8 input, 3x3 kernel, lr=0.05, steps=100")),
 )
 """(call, true kernel) pairs where the kernel is unique and gradient descent finds it."""
 
 NOTES_X = torch.tensor([[10.0, 10.0, 10.0, 0.0, 0.0, 0.0]] * 6, dtype=torch.float64)
 NOTES_Y = torch.tensor([[0.0, 30.0, 30.0, 0.0]] * 4, dtype=torch.float64)
 NOTES_EXAMPLE = Call((NOTES_X, NOTES_Y, (3, 3)), {"lr": 0.001, "steps": 400},
-                     label="the notes' vertical-edge example")
+                     label=N_("the notes' vertical-edge example"))
 """X: three columns of 10s then three of 0s; Y: 30s where the 3x3 window straddles the edge.
 Many 3x3 kernels reproduce Y exactly (on this X only the kernel's column sums matter), so only
 the reproduction of Y is judged; the notes' loop gets the loss below 1e-8 in 400 steps."""
 
 SHAPE_EXAMPLES = (
-    Call((NOTES_X, NOTES_Y, 3), {"lr": 0.001, "steps": 2}, label="the notes' example, two steps"),
+    Call((NOTES_X, NOTES_Y, 3), {"lr": 0.001, "steps": 2}, label=N_("the notes' example, two steps")),
     problem(torch.arange(15, dtype=torch.float64).reshape(3, 5) / 2, torch.tensor([[1.0, -1.0, 0.5]]),
-            (1, 3), lr=0.001, steps=2, label="a 3x5 input and a 1x3 kernel"),
+            (1, 3), lr=0.001, steps=2, label=N_("a 3x5 input and a 1x3 kernel")),
 )
 
 REPRODUCTION_TOLERANCE = 0.03
@@ -143,7 +149,8 @@ def learned_kernel(task: Task, ctx: Context, call: Call, dtype: torch.dtype) -> 
                        tolerance=STRUCTURE_ONLY)
     if mismatch:
         weight = mismatch.kind == "shape" and tuple(got.shape) == (1, 1, *shape)
-        raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=shown, got=got,
+        raise CheckFailed(Failure("failed", _("{task}: {headline}").format(task=task.name, headline=mismatch.headline),
+                                  call=shown, got=got,
                                   details=list(mismatch.details), kind=mismatch.kind,
                                   mistake=WEIGHT_RETURNED.name if weight else None,
                                   hint=WEIGHT_RETURNED.hint if weight else None))
@@ -159,21 +166,23 @@ def check_kernel_shape(task: Task, ctx: Context) -> None:
 
 
 def check_reproduces_notes_example(task: Task, ctx: Context) -> None:
-    X, Y, _ = NOTES_EXAMPLE.args
+    X, Y, _kernel_size = NOTES_EXAMPLE.args
     K, shown = learned_kernel(task, ctx, NOTES_EXAMPLE, torch.float32)
     reproduced = cross_correlate(X, K)
     error = float((reproduced - Y).norm() / Y.norm())
     if not error <= REPRODUCTION_TOLERANCE:
         mistake = DIVERGED if diverged(K) else None
         raise CheckFailed(Failure(
-            "failed", f"{task.name}: the returned kernel K reproduces Y with a relative error "
-            f"||X * K - Y|| / ||Y|| = {error:.3g} (at most {REPRODUCTION_TOLERANCE} accepted)",
+            "failed", _("{task}: the returned kernel K reproduces Y with a relative error "
+                        "||X * K - Y|| / ||Y|| = {error} (at most {tolerance} accepted)").format(
+                task=task.name, error=f"{error:.3g}", tolerance=REPRODUCTION_TOLERANCE),
             call=shown, expected=Y, got=reproduced, kind="values",
-            details=["expected: Y; got: the cross-correlation of X with the returned kernel",
-                     f"returned kernel: {[[round(v, 4) for v in row] for row in K.tolist()]}"],
+            details=[_("expected: Y; got: the cross-correlation of X with the returned kernel"),
+                     _("returned kernel: {kernel}").format(
+                         kernel=[[round(v, 4) for v in row] for row in K.tolist()])],
             mistake=mistake and mistake.name,
-            hint=mistake.hint if mistake else "400 steps of K -= lr * (gradient of mean((conv(X, K) - Y) ** 2)) "
-            "with lr=0.001 bring the loss near 0 here: check that the loop updates the kernel you return"))
+            hint=mistake.hint if mistake else _("400 steps of K -= lr * (gradient of mean((conv(X, K) - Y) ** 2)) "
+            "with lr=0.001 bring the loss near 0 here: check that the loop updates the kernel you return")))
 
 
 def recover(task: Task, ctx: Context, call: Call, K: torch.Tensor, dtype: torch.dtype) -> None:
@@ -182,12 +191,16 @@ def recover(task: Task, ctx: Context, call: Call, K: torch.Tensor, dtype: torch.
     if mismatch:
         mistake = DIVERGED if diverged(got.detach().cpu()) else None
         raise CheckFailed(Failure(
-            "failed", f"{task.name} did not find the kernel that made Y: {mismatch.headline}", call=shown,
+            "failed", _("{task} did not find the kernel that made Y: {headline}").format(
+                task=task.name, headline=mismatch.headline), call=shown,
             expected=K, got=got, kind=mismatch.kind, mistake=mistake and mistake.name,
-            details=[(f"here the data determine the kernel, and {call.kwargs['steps']} steps with lr "
-                      f"{call.kwargs['lr']} converge from any start")],
-            hint=mistake.hint if mistake else "use the lr and steps you are given, the mean squared error, "
-            "and plain gradient descent (K -= lr * K.grad, or torch.optim.SGD)"))
+            details=[ngettext("here the data determine the kernel, and {steps} step with lr {lr} converges "
+                              "from any start",
+                              "here the data determine the kernel, and {steps} steps with lr {lr} converge "
+                              "from any start", call.kwargs["steps"]).format(
+                steps=call.kwargs["steps"], lr=call.kwargs["lr"])],
+            hint=mistake.hint if mistake else _("use the lr and steps you are given, the mean squared error, "
+            "and plain gradient descent (K -= lr * K.grad, or torch.optim.SGD)")))
 
 
 def check_recovers_true_kernel(task: Task, ctx: Context) -> None:
@@ -202,34 +215,34 @@ def check_keeps_float64(task: Task, ctx: Context) -> None:
 
 register(Exercise(
     module="ex02_learn_kernel",
-    title="Learning a kernel by gradient descent",
-    notes=r"""Given $X$ and $Y = X \star K$ for an unknown kernel $K$, start from any kernel and
+    title=N_("Learning a kernel by gradient descent"),
+    notes=N_(r"""Given $X$ and $Y = X \star K$ for an unknown kernel $K$, start from any kernel and
 repeat $K \leftarrow K - \eta\, \nabla_K \operatorname{mean}\big((X \star K - Y)^2\big)$ for the
 given number of steps. `nn.Conv2d(1, 1, kernel_size, bias=False)` on inputs reshaped to
 $(1, 1, H, W)$ does the cross-correlation, autograd the gradient; return the kernel as a
 $(k_h, k_w)$ tensor. Closed-form least squares (`torch.linalg.lstsq`, `solve`, `pinv`) is not
-allowed: the point is the descent.""",
+allowed: the point is the descent."""),
     tasks=(
         Task(
             name="learn_kernel",
-            summary="the (kh, kw) kernel that reproduces Y from X, found by gradient descent on the MSE",
+            summary=N_("the (kh, kw) kernel that reproduces Y from X, found by gradient descent on the MSE"),
             calls=shape_calls,
             forbidden="no_closed_form",
             examples=SHAPE_EXAMPLES,
             mistakes=MISTAKES,
             tolerance=RECOVERY_TOLERANCE,
             checks=(
-                Check("kernel_shape", "returns the kernel as a plain (kh, kw) tensor of the input's dtype "
-                      "and device, for int and (kh, kw) kernel sizes", 1, check_kernel_shape),
-                Check("reproduces_notes_example", "on the notes' vertical-edge example (lr 0.001, 400 steps) "
-                      "the kernel reproduces Y", 2, check_reproduces_notes_example),
-                Check("recovers_true_kernel", "on random well-conditioned data, with the given lr and steps, "
-                      "the kernel is the one that made Y", 2, check_recovers_true_kernel),
-                Check("keeps_float64", "float64 inputs give a float64 kernel, which recovers the true kernel too", 1,
-                      check_keeps_float64),
+                Check("kernel_shape", N_("returns the kernel as a plain (kh, kw) tensor of the input's dtype "
+                      "and device, for int and (kh, kw) kernel sizes"), 1, check_kernel_shape),
+                Check("reproduces_notes_example", N_("on the notes' vertical-edge example (lr 0.001, 400 steps) "
+                      "the kernel reproduces Y"), 2, check_reproduces_notes_example),
+                Check("recovers_true_kernel", N_("on random well-conditioned data, with the given lr and steps, "
+                      "the kernel is the one that made Y"), 2, check_recovers_true_kernel),
+                Check("keeps_float64", N_("float64 inputs give a float64 kernel, which recovers the true kernel too"),
+                      1, check_keeps_float64),
             ),
-            hint="nn.Conv2d(1, 1, kernel_size, bias=False).to(X.dtype) on X.reshape(1, 1, H, W); after the "
-                 "loop return conv.weight.detach()[0, 0] (shape (kh, kw))",
+            hint=N_("nn.Conv2d(1, 1, kernel_size, bias=False).to(X.dtype) on X.reshape(1, 1, H, W); after the "
+                    "loop return conv.weight.detach()[0, 0] (shape (kh, kw))"),
         ),
     ),
 ))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from grader import checks, strategies
 from grader.context import Context
 from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
+from grader.i18n import N_
 from grader.judge import Variant, judge_call
 from grader.registry import register
 
@@ -73,7 +74,7 @@ def mistake_pad_order_tblr(X: torch.Tensor, padding: tuple[int, int, int, int], 
 
 def mistake_pad_one_side(X: torch.Tensor, padding: tuple[int, int, int, int], mode: str = "zeros") -> torch.Tensor:
     """Pads the left and the top only: right and bottom are ignored."""
-    left, _, top, _ = padding
+    left, _right, top, _bottom = padding
     return reference_pad2d(X, (left, 0, top, 0), mode)
 
 
@@ -109,18 +110,19 @@ def mistake_circular_wrong_side(X: torch.Tensor, padding: tuple[int, int, int, i
 
 
 PAD_MISTAKES = (
-    Mistake("padding read as (top, bottom, left, right)", "padding is (left, right, top, bottom), as in F.pad: "
-            "the first pair pads the last dimension (columns)", mistake_pad_order_tblr),
-    Mistake("padding applied on one side only", "pad all four sides: the result has H + top + bottom rows and "
-            "W + left + right columns", mistake_pad_one_side),
-    Mistake("all the padding put after the input (X in the top-left corner)", "copy X to rows top:top+H and "
-            "columns left:left+W of the padded tensor", mistake_pad_all_after),
-    Mistake("reflect implemented as replicate", "reflect mirrors without repeating the border pixel (row 1 2 3, "
-            "two on the left: 3 2 | 1 2 3); replicate repeats it (1 1 | 1 2 3)", mistake_reflect_as_replicate),
-    Mistake("replicate implemented as reflect", "replicate repeats the border pixel (row 1 2 3, two on the left: "
-            "1 1 | 1 2 3); reflect mirrors without repeating it (3 2 | 1 2 3)", mistake_replicate_as_reflect),
-    Mistake("circular padding wrapped from the wrong side", "circular padding on the left copies the LAST columns "
-            "(X[..., W-left:]), on the right the first ones; likewise top and bottom", mistake_circular_wrong_side),
+    Mistake(N_("padding read as (top, bottom, left, right)"), N_("padding is (left, right, top, bottom), as in "
+            "F.pad: the first pair pads the last dimension (columns)"), mistake_pad_order_tblr),
+    Mistake(N_("padding applied on one side only"), N_("pad all four sides: the result has H + top + bottom rows "
+            "and W + left + right columns"), mistake_pad_one_side),
+    Mistake(N_("all the padding put after the input (X in the top-left corner)"), N_("copy X to rows top:top+H "
+            "and columns left:left+W of the padded tensor"), mistake_pad_all_after),
+    Mistake(N_("reflect implemented as replicate"), N_("reflect mirrors without repeating the border pixel (row "
+            "1 2 3, two on the left: 3 2 | 1 2 3); replicate repeats it (1 1 | 1 2 3)"), mistake_reflect_as_replicate),
+    Mistake(N_("replicate implemented as reflect"), N_("replicate repeats the border pixel (row 1 2 3, two on the "
+            "left: 1 1 | 1 2 3); reflect mirrors without repeating it (3 2 | 1 2 3)"), mistake_replicate_as_reflect),
+    Mistake(N_("circular padding wrapped from the wrong side"), N_("circular padding on the left copies the LAST "
+            "columns (X[..., W-left:]), on the right the first ones; likewise top and bottom"),
+            mistake_circular_wrong_side),
 )
 
 
@@ -148,16 +150,16 @@ def mistake_same_true_division(kernel_size: int, dilation: int = 1) -> tuple[flo
     return total / 2, total / 2
 
 
-SAME_EXTRA_PIXEL_HINT = ("torch puts total // 2 before and the rest after, so the extra pixel of an odd total "
+SAME_EXTRA_PIXEL_HINT = N_("torch puts total // 2 before and the rest after, so the extra pixel of an odd total "
                          "goes after (right or bottom)")
 SAME_MISTAKES = (
-    Mistake("extra pixel of an odd total placed before", SAME_EXTRA_PIXEL_HINT, mistake_same_extra_pixel_before),
-    Mistake("dilation ignored", "a dilated kernel spans dilation * (kernel_size - 1) + 1 pixels: the total padding "
-            "is dilation * (kernel_size - 1)", mistake_same_dilation_ignored),
-    Mistake("the total padding returned for each side", "the total dilation * (kernel_size - 1) is split between "
-            "the two sides: before = total // 2, after = total - before", mistake_same_total_per_side),
-    Mistake("/ instead of //", "paddings are ints: before = total // 2 (floor division), after = total - before",
-            mistake_same_true_division),
+    Mistake(N_("extra pixel of an odd total placed before"), SAME_EXTRA_PIXEL_HINT, mistake_same_extra_pixel_before),
+    Mistake(N_("dilation ignored"), N_("a dilated kernel spans dilation * (kernel_size - 1) + 1 pixels: the total "
+            "padding is dilation * (kernel_size - 1)"), mistake_same_dilation_ignored),
+    Mistake(N_("the total padding returned for each side"), N_("the total dilation * (kernel_size - 1) is split "
+            "between the two sides: before = total // 2, after = total - before"), mistake_same_total_per_side),
+    Mistake(N_("/ instead of //"), N_("paddings are ints: before = total // 2 (floor division), after = total - "
+            "before"), mistake_same_true_division),
 )
 
 
@@ -275,29 +277,29 @@ def mistake_strided_same_extra_pixel_before(X: torch.Tensor, K: torch.Tensor, st
     return padded_then_valid(X, K, (right, left, bottom, top), stride, dilation)
 
 
-SWAP_HINT = "an (h, w) pair is (rows, columns): stride[0], padding[0] and dilation[0] act along H"
+SWAP_HINT = N_("an (h, w) pair is (rows, columns): stride[0], padding[0] and dilation[0] act along H")
 STRIDED_MISTAKES = (
-    Mistake("padding on one side only", "pad p pixels on EACH side: the padded input has H + 2p rows and W + 2p "
-            "columns", mistake_strided_one_side),
-    Mistake("all the padding put after the input (X in the top-left corner)", "copy X to rows p:p+H and columns "
-            "p:p+W of the padded input", mistake_strided_all_after),
-    Mistake("the total padding put on each side (2p instead of p)", "padding=p adds p pixels on EACH side, 2p in "
-            "all: Hp = H + 2p", mistake_strided_total_per_side),
-    Mistake("padding taken as the total (p // 2 on each side)", "padding=p is per side, not the total: p pixels "
-            "at the top AND p at the bottom, Hp = H + 2p", mistake_strided_padding_halved),
-    Mistake("stride ignored", "the window moves `stride` pixels at a time: output (i, j) starts at Xp[i*sh, j*sw], "
-            "and there are (Hp - dh*(kh-1) - 1) // sh + 1 rows", mistake_strided_stride_ignored),
-    Mistake("dilation ignored", "a dilated kernel reads every d-th pixel: tap (a, b) reads Xp[i*sh + a*dh, "
-            "j*sw + b*dw], spanning dh*(kh-1)+1 rows", mistake_strided_dilation_ignored),
+    Mistake(N_("padding on one side only"), N_("pad p pixels on EACH side: the padded input has H + 2p rows and "
+            "W + 2p columns"), mistake_strided_one_side),
+    Mistake(N_("all the padding put after the input (X in the top-left corner)"), N_("copy X to rows p:p+H and "
+            "columns p:p+W of the padded input"), mistake_strided_all_after),
+    Mistake(N_("the total padding put on each side (2p instead of p)"), N_("padding=p adds p pixels on EACH side, "
+            "2p in all: Hp = H + 2p"), mistake_strided_total_per_side),
+    Mistake(N_("padding taken as the total (p // 2 on each side)"), N_("padding=p is per side, not the total: p "
+            "pixels at the top AND p at the bottom, Hp = H + 2p"), mistake_strided_padding_halved),
+    Mistake(N_("stride ignored"), N_("the window moves `stride` pixels at a time: output (i, j) starts at "
+            "Xp[i*sh, j*sw], and there are (Hp - dh*(kh-1) - 1) // sh + 1 rows"), mistake_strided_stride_ignored),
+    Mistake(N_("dilation ignored"), N_("a dilated kernel reads every d-th pixel: tap (a, b) reads Xp[i*sh + a*dh, "
+            "j*sw + b*dw], spanning dh*(kh-1)+1 rows"), mistake_strided_dilation_ignored),
     # one pair swapped before all of them: where only one pair is asymmetric the two coincide
-    Mistake("stride read as (w, h)", SWAP_HINT, mistake_strided_stride_swapped),
-    Mistake("padding read as (w, h)", SWAP_HINT, mistake_strided_padding_swapped),
-    Mistake("dilation read as (w, h)", SWAP_HINT, mistake_strided_dilation_swapped),
-    Mistake("height and width swapped (every (h, w) pair read as (w, h))", SWAP_HINT,
+    Mistake(N_("stride read as (w, h)"), SWAP_HINT, mistake_strided_stride_swapped),
+    Mistake(N_("padding read as (w, h)"), SWAP_HINT, mistake_strided_padding_swapped),
+    Mistake(N_("dilation read as (w, h)"), SWAP_HINT, mistake_strided_dilation_swapped),
+    Mistake(N_("height and width swapped (every (h, w) pair read as (w, h))"), SWAP_HINT,
             mistake_strided_sides_swapped),
-    Mistake("output one row and one column too small", "there are (Hp - dh*(kh-1) - 1) // sh + 1 rows: the + 1 "
-            "counts the first window", mistake_strided_one_too_small),
-    Mistake('"same" puts the extra pixel of an even kernel first', SAME_EXTRA_PIXEL_HINT,
+    Mistake(N_("output one row and one column too small"), N_("there are (Hp - dh*(kh-1) - 1) // sh + 1 rows: the "
+            "+ 1 counts the first window"), mistake_strided_one_too_small),
+    Mistake(N_('"same" puts the extra pixel of an even kernel first'), SAME_EXTRA_PIXEL_HINT,
             mistake_strided_same_extra_pixel_before),
 )
 
@@ -318,8 +320,8 @@ def pad_calls(draw: Any) -> Call:
     mode = draw(st.sampled_from(MODES))
     lead = draw(st.lists(st.integers(1, 2), max_size=2))
     h, w = draw(strategies.sizes(1, 5)), draw(strategies.sizes(1, 6))
-    left, right = (draw(st.integers(0, pad_limit(w, mode))) for _ in range(2))
-    top, bottom = (draw(st.integers(0, pad_limit(h, mode))) for _ in range(2))
+    left, right = (draw(st.integers(0, pad_limit(w, mode))) for _side in range(2))
+    top, bottom = (draw(st.integers(0, pad_limit(h, mode))) for _side in range(2))
     X = draw(strategies.tensors((*lead, h, w)))
     return Call((X, (left, right, top, bottom)), {} if mode == "zeros" else {"mode": mode})
 
@@ -371,38 +373,41 @@ def ramp(*shape: int) -> torch.Tensor:
 
 
 PAD_EXAMPLES = (
-    Call((ramp(3, 4), (2, 1, 2, 0)), {"mode": "reflect"}, label="reflect, a 3x4 matrix, uneven sides"),
-    Call((ramp(3, 4), (2, 1, 2, 0)), {"mode": "replicate"}, label="replicate, the same matrix"),
-    Call((ramp(2, 3, 4), (4, 1, 3, 0)), {"mode": "circular"}, label="circular, padding equal to the sizes"),
-    Call((ramp(2, 1, 3, 2), (0, 2, 1, 0)), {"mode": "zeros"}, label='mode="zeros" given, 4-D input'),
-    Call((ramp(2, 3), (4, 0, 0, 3)), {"mode": "replicate"}, label="replicate, padding wider than the input"),
+    Call((ramp(3, 4), (2, 1, 2, 0)), {"mode": "reflect"}, label=N_("reflect, a 3x4 matrix, uneven sides")),
+    Call((ramp(3, 4), (2, 1, 2, 0)), {"mode": "replicate"}, label=N_("replicate, the same matrix")),
+    Call((ramp(2, 3, 4), (4, 1, 3, 0)), {"mode": "circular"}, label=N_("circular, padding equal to the sizes")),
+    Call((ramp(2, 1, 3, 2), (0, 2, 1, 0)), {"mode": "zeros"}, label=N_('mode="zeros" given, 4-D input')),
+    Call((ramp(2, 3), (4, 0, 0, 3)), {"mode": "replicate"}, label=N_("replicate, padding wider than the input")),
 )
 
 PAD_ERRORS = (
-    ErrorCase(Call((ramp(3, 4), (4, 0, 0, 0)), {"mode": "reflect"}), "reflect padding 4 on a side of 4 columns"),
-    ErrorCase(Call((ramp(2, 3, 4), (0, 0, 0, 3)), {"mode": "reflect"}), "reflect padding 3 on a side of 3 rows"),
+    ErrorCase(Call((ramp(3, 4), (4, 0, 0, 0)), {"mode": "reflect"}),
+              N_("reflect padding 4 on a side of 4 columns")),
+    ErrorCase(Call((ramp(2, 3, 4), (0, 0, 0, 3)), {"mode": "reflect"}),
+              N_("reflect padding 3 on a side of 3 rows")),
     ErrorCase(Call((ramp(3, 4), (0, 5, 0, 0)), {"mode": "circular"}),
-              "circular padding 5 on a side of 4 columns (it would wrap around twice)"),
+              N_("circular padding 5 on a side of 4 columns (it would wrap around twice)")),
 )
 
 STRIDED_EXAMPLES = (
     Call((ramp(5, 7), ramp(2, 3)), {"stride": (2, 3), "padding": (1, 0)},
-         label="a 5x7 input, stride (2, 3), padding (1, 0)"),
-    Call((ramp(6, 4), ramp(2, 2)), {"dilation": (2, 1)}, label="dilation (2, 1)"),
-    Call((ramp(4, 5), ramp(2, 4)), {"padding": "same"}, label='padding="same" with an even 2x4 kernel'),
+         label=N_("a 5x7 input, stride (2, 3), padding (1, 0)")),
+    Call((ramp(6, 4), ramp(2, 2)), {"dilation": (2, 1)}, label=N_("dilation (2, 1)")),
+    Call((ramp(4, 5), ramp(2, 4)), {"padding": "same"}, label=N_('padding="same" with an even 2x4 kernel')),
     Call((ramp(4, 6), ramp(3, 2)), {"padding": "same", "dilation": (1, 3)},
-         label='padding="same", dilation (1, 3)'),
-    Call((ramp(7, 6), ramp(3, 3)), {"stride": 2}, label="7x6 input, 3x3 kernel, stride 2"),
-    Call((ramp(3, 4), ramp(3, 3)), {"padding": 2}, label="padding 2 on every side"),
+         label=N_('padding="same", dilation (1, 3)')),
+    Call((ramp(7, 6), ramp(3, 3)), {"stride": 2}, label=N_("7x6 input, 3x3 kernel, stride 2")),
+    Call((ramp(3, 4), ramp(3, 3)), {"padding": 2}, label=N_("padding 2 on every side")),
 )
 
 STRIDED_ERRORS = (
-    ErrorCase(Call((ramp(4, 4), ramp(3, 3)), {"stride": 2, "padding": "same"}), 'padding="same" with stride 2'),
+    ErrorCase(Call((ramp(4, 4), ramp(3, 3)), {"stride": 2, "padding": "same"}),
+              N_('padding="same" with stride 2')),
     ErrorCase(Call((ramp(4, 5), ramp(3, 3)), {"stride": (1, 2), "padding": "same"}),
-              'padding="same" with stride (1, 2)'),
-    ErrorCase(Call((ramp(3, 3), ramp(4, 2))), "a 4x2 kernel on a 3x3 input without padding"),
+              N_('padding="same" with stride (1, 2)')),
+    ErrorCase(Call((ramp(3, 3), ramp(4, 2))), N_("a 4x2 kernel on a 3x3 input without padding")),
     ErrorCase(Call((ramp(4, 4), ramp(2, 2)), {"dilation": (1, 4)}),
-              "dilation (1, 4) makes the 2x2 kernel span 5 columns of a 4-column input"),
+              N_("dilation (1, 4) makes the 2x2 kernel span 5 columns of a 4-column input")),
 )
 
 
@@ -416,52 +421,52 @@ def run_same_padding_grid(task: Task, ctx: Context) -> None:
 
 register(Exercise(
     module="ex03_padding_stride",
-    title="Padding and stride",
-    notes=r"""Padding adds pixels around the input: `(left, right, top, bottom)` of them, filled
+    title=N_("Padding and stride"),
+    notes=N_(r"""Padding adds pixels around the input: `(left, right, top, bottom)` of them, filled
 with zeros or, padding the row 1 2 3 with two pixels on the left, with its mirror image without
 repeating the border (`reflect`: 3 2 1 2 3), with copies of the border pixel (`replicate`:
 1 1 1 2 3) or by wrapping around (`circular`: 2 3 1 2 3). With stride $s$ the kernel moves $s$ pixels at a time; with dilation $d$ its taps
 are $d$ pixels apart, so it spans $d(k-1)+1$ pixels. Along one axis the output has
 $\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1$ positions. `padding="same"` keeps $n$ outputs at
 stride 1 by padding $d(k-1)$ pixels in all; when that is odd, torch puts the extra pixel after
-(right or bottom).""",
+(right or bottom)."""),
     tasks=(
         Task(
             name="pad2d",
-            summary="pad the last two dimensions: (left, right, top, bottom) in one of four modes",
+            summary=N_("pad the last two dimensions: (left, right, top, bottom) in one of four modes"),
             calls=pad_calls,
             reference=reference_pad2d,
             examples=PAD_EXAMPLES,
             error_cases=PAD_ERRORS,
             mistakes=PAD_MISTAKES,
             checks=(*checks.standard(), checks.raises_like_torch()),
-            hint="the result has H + top + bottom rows and W + left + right columns; reflect mirrors "
-                 "without repeating the border, replicate repeats it, circular wraps around. Torch raises "
-                 "RuntimeError for reflect padding >= the size and circular padding > the size",
+            hint=N_("the result has H + top + bottom rows and W + left + right columns; reflect mirrors "
+                    "without repeating the border, replicate repeats it, circular wraps around. Torch raises "
+                    "RuntimeError for reflect padding >= the size and circular padding > the size"),
         ),
         Task(
             name="same_padding",
-            summary='(before, after) of padding="same" along one axis, placed as torch places it',
+            summary=N_('(before, after) of padding="same" along one axis, placed as torch places it'),
             reference=reference_same_padding,
             forbidden=None,
             mistakes=SAME_MISTAKES,
-            checks=(Check("matches_torch", 'every kernel size <= 10 and dilation <= 4: (before, after) as ints, '
-                          'where torch\'s padding="same" puts them', 2, run_same_padding_grid),),
-            hint="total = dilation * (kernel_size - 1); before = total // 2, after = the rest (the extra "
-                 "pixel of an odd total goes after)",
+            checks=(Check("matches_torch", N_('every kernel size <= 10 and dilation <= 4: (before, after) as ints, '
+                                              'where torch\'s padding="same" puts them'), 2, run_same_padding_grid),),
+            hint=N_("total = dilation * (kernel_size - 1); before = total // 2, after = the rest (the extra "
+                    "pixel of an odd total goes after)"),
         ),
         Task(
             name="conv2d_strided",
-            summary="single-channel 2-D convolution with stride, padding and dilation",
+            summary=N_("single-channel 2-D convolution with stride, padding and dilation"),
             calls=strided_calls,
             reference=reference_conv2d_strided,
             examples=STRIDED_EXAMPLES,
             error_cases=STRIDED_ERRORS,
             mistakes=STRIDED_MISTAKES,
             checks=(*checks.standard(3), checks.raises_like_torch()),
-            hint="pad first (p pixels on each side, or same_padding's split for \"same\"); then output (i, j) "
-                 "is the sum of K[a, b] * Xp[i*sh + a*dh, j*sw + b*dw], with "
-                 "(Hp - dh*(kh-1) - 1) // sh + 1 rows",
+            hint=N_("pad first (p pixels on each side, or same_padding's split for \"same\"); then output (i, j) "
+                    "is the sum of K[a, b] * Xp[i*sh + a*dh, j*sw + b*dw], with "
+                    "(Hp - dh*(kh-1) - 1) // sh + 1 rows"),
         ),
     ),
 ))

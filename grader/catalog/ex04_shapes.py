@@ -14,6 +14,7 @@ from torch import nn
 from grader import formulas
 from grader.exercise import Call, Exercise, Mistake, Task
 from grader.formulas import SYMBOLIC, nonnegative, positive
+from grader.i18n import N_
 from grader.registry import register
 
 # --- the sizes torch produces: the references ------------------------------------------------
@@ -243,11 +244,11 @@ def mistake_params_true_division(in_channels: Size, out_channels: Size, kernel_s
     return out * (in_channels / groups) * kh * kw + (out_channels if bias else 0)
 
 
-NO_PLUS_ONE_HINT = "the + 1 counts the first window: (n + 2*padding - dilation*(k - 1) - 1) // stride + 1"
-DILATION_HINT = "a dilated kernel spans dilation*(k - 1) + 1 pixels: use that span in place of k"
-PADDING_TWICE_HINT = "padding is added on BOTH sides of the axis: n + 2*padding"
-GROUPS_HINT = ("each output channel sees only its group's in_channels // groups input channels: the weight is "
-               "(out_channels, in_channels // groups, kh, kw)")
+NO_PLUS_ONE_HINT = N_("the + 1 counts the first window: (n + 2*padding - dilation*(k - 1) - 1) // stride + 1")
+DILATION_HINT = N_("a dilated kernel spans dilation*(k - 1) + 1 pixels: use that span in place of k")
+PADDING_TWICE_HINT = N_("padding is added on BOTH sides of the axis: n + 2*padding")
+GROUPS_HINT = N_("each output channel sees only its group's in_channels // groups input channels: the weight is "
+                 "(out_channels, in_channels // groups, kh, kw)")
 
 # Order matters where two mistakes give the same size on a counterexample (the first that
 # matches names it): a mistake that only shows with a particular argument (dilation, padding,
@@ -255,43 +256,47 @@ GROUPS_HINT = ("each output channel sees only its group's in_channels // groups 
 # smallest counterexample (all defaults) the specific ones equal torch and cannot match.
 CONV_MISTAKES = (
     Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_conv_true_division),
-    Mistake("dilation ignored", DILATION_HINT, mistake_conv_dilation_ignored),
-    Mistake("padding counted once instead of twice", PADDING_TWICE_HINT, mistake_conv_padding_once),
-    Mistake("output size off by one (the + 1 missing)", NO_PLUS_ONE_HINT, mistake_conv_no_plus_one),
+    Mistake(N_("dilation ignored"), DILATION_HINT, mistake_conv_dilation_ignored),
+    Mistake(N_("padding counted once instead of twice"), PADDING_TWICE_HINT, mistake_conv_padding_once),
+    Mistake(N_("output size off by one (the + 1 missing)"), NO_PLUS_ONE_HINT, mistake_conv_no_plus_one),
 )
 CONV_TRANSPOSE_MISTAKES = (
-    Mistake("dilation ignored", "a dilated kernel spans dilation*(k - 1) + 1 pixels: the size grows by "
-            "dilation*(k - 1)", mistake_transpose_dilation_ignored),
-    Mistake("padding counted once instead of twice", "padding is removed from BOTH sides: - 2*padding",
+    Mistake(N_("dilation ignored"), N_("a dilated kernel spans dilation*(k - 1) + 1 pixels: the size grows by "
+                                       "dilation*(k - 1)"), mistake_transpose_dilation_ignored),
+    Mistake(N_("padding counted once instead of twice"), N_("padding is removed from BOTH sides: - 2*padding"),
             mistake_transpose_padding_once),
-    Mistake("output_padding ignored", "output_padding adds that many pixels on one side: + output_padding",
+    Mistake(N_("output_padding ignored"), N_("output_padding adds that many pixels on one side: + output_padding"),
             mistake_transpose_output_padding_ignored),
-    Mistake("output size off by one (the + 1 missing)", "the transposed size ends in + 1: (n - 1)*stride - "
-            "2*padding + dilation*(k - 1) + output_padding + 1", mistake_transpose_no_plus_one),
+    Mistake(N_("output size off by one (the + 1 missing)"), N_("the transposed size ends in + 1: (n - 1)*stride - "
+                                                               "2*padding + dilation*(k - 1) + output_padding + 1"),
+            mistake_transpose_no_plus_one),
 )
 POOL_MISTAKES = (
     Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_pool_true_division),
-    Mistake("ceil_mode ignored", "with ceil_mode=True round the division up: -(-(n + 2*padding - dilation*(k - 1) "
-            "- 1) // stride) + 1, then apply torch's last-window rule", mistake_pool_ceil_mode_ignored),
-    Mistake("ceil_mode without torch's last-window rule", "after rounding up, drop the last window if it would "
-            "start in the right padding: size - 1 when (size - 1)*stride >= n + padding",
+    Mistake(N_("ceil_mode ignored"), N_("with ceil_mode=True round the division up: -(-(n + 2*padding - "
+                                        "dilation*(k - 1) - 1) // stride) + 1, then apply torch's last-window rule"),
+            mistake_pool_ceil_mode_ignored),
+    Mistake(N_("ceil_mode without torch's last-window rule"), N_("after rounding up, drop the last window if it "
+                                                                 "would start in the right padding: size - 1 when "
+                                                                 "(size - 1)*stride >= n + padding"),
             mistake_pool_no_last_window_rule),
-    Mistake("dilation ignored", DILATION_HINT, mistake_pool_dilation_ignored),
-    Mistake("padding counted once instead of twice", PADDING_TWICE_HINT, mistake_pool_padding_once),
-    Mistake("stride=None taken as 1", "stride=None means stride = kernel size (non-overlapping windows): "
-            "stride = k if stride is None else stride", mistake_pool_stride_none_as_one),
-    Mistake("output size off by one (the + 1 missing)", NO_PLUS_ONE_HINT, mistake_pool_no_plus_one),
+    Mistake(N_("dilation ignored"), DILATION_HINT, mistake_pool_dilation_ignored),
+    Mistake(N_("padding counted once instead of twice"), PADDING_TWICE_HINT, mistake_pool_padding_once),
+    Mistake(N_("stride=None taken as 1"), N_("stride=None means stride = kernel size (non-overlapping windows): "
+                                             "stride = k if stride is None else stride"),
+            mistake_pool_stride_none_as_one),
+    Mistake(N_("output size off by one (the + 1 missing)"), NO_PLUS_ONE_HINT, mistake_pool_no_plus_one),
 )
 WEIGHT_MISTAKES = (
-    Mistake("weight shape without // groups", GROUPS_HINT, mistake_weight_without_groups),
+    Mistake(N_("weight shape without // groups"), GROUPS_HINT, mistake_weight_without_groups),
     Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_weight_true_division),
-    Mistake("kernel_size read as (kw, kh)", "kernel_size (kh, kw) is (rows, columns): the weight ends in kh, kw",
-            mistake_weight_kernel_swapped),
+    Mistake(N_("kernel_size read as (kw, kh)"),
+            N_("kernel_size (kh, kw) is (rows, columns): the weight ends in kh, kw"), mistake_weight_kernel_swapped),
 )
 PARAM_MISTAKES = (
-    Mistake("parameter count without the bias", "with bias=True add one bias per output channel: + out_channels",
-            mistake_params_without_bias),
-    Mistake("parameter count without // groups", GROUPS_HINT, mistake_params_without_groups),
+    Mistake(N_("parameter count without the bias"),
+            N_("with bias=True add one bias per output channel: + out_channels"), mistake_params_without_bias),
+    Mistake(N_("parameter count without // groups"), GROUPS_HINT, mistake_params_without_groups),
     Mistake(formulas.TRUE_DIVISION_MISTAKE, formulas.FLOORDIV_HINT, mistake_params_true_division),
 )
 
@@ -342,41 +347,42 @@ p, q = nonnegative("p"), nonnegative("q")
 c_in, c_out, g, kh, kw = (positive(name) for name in ("c_in", "c_out", "g", "kh", "kw"))
 
 CONV_EXAMPLES = (
-    Call((32, 5), label="the notes' CNNNet: conv1 on a 32x32 image"),
-    Call((14, 3), label="the notes' CNNNet: conv2 on 14x14"),
-    Call((224, 7), {"stride": 2, "padding": 3}, label="a ResNet stem: 224 -> 112"),
-    Call((64, 3), {"stride": 2, "padding": 2, "dilation": 2}, label="a dilated, strided 3x3 on 64"),
+    Call((32, 5), label=N_("the notes' CNNNet: conv1 on a 32x32 image")),
+    Call((14, 3), label=N_("the notes' CNNNet: conv2 on 14x14")),
+    Call((224, 7), {"stride": 2, "padding": 3}, label=N_("a ResNet stem: 224 -> 112")),
+    Call((64, 3), {"stride": 2, "padding": 2, "dilation": 2}, label=N_("a dilated, strided 3x3 on 64")),
 )
 CONV_TRANSPOSE_EXAMPLES = (
-    Call((2, 3), label="the notes' example: back from 2 to 4"),
-    Call((112, 4), {"stride": 2, "padding": 1}, label="a 2x upsampling: 112 -> 224"),
-    Call((7, 3), {"stride": 2, "padding": 1, "output_padding": 1}, label="output_padding restores 14 from 7"),
+    Call((2, 3), label=N_("the notes' example: back from 2 to 4")),
+    Call((112, 4), {"stride": 2, "padding": 1}, label=N_("a 2x upsampling: 112 -> 224")),
+    Call((7, 3), {"stride": 2, "padding": 1, "output_padding": 1}, label=N_("output_padding restores 14 from 7")),
 )
 POOL_EXAMPLES = (
-    Call((28, 2), {"stride": 2}, label="the notes' CNNNet: pool1 on 28x28"),
-    Call((12, 2), {"stride": 2}, label="the notes' CNNNet: pool2 on 12x12"),
-    Call((112, 3), {"stride": 2, "padding": 1}, label="a ResNet max pool: 112 -> 56"),
-    Call((28, 2), {"stride": None}, label="stride=None passed explicitly"),
+    Call((28, 2), {"stride": 2}, label=N_("the notes' CNNNet: pool1 on 28x28")),
+    Call((12, 2), {"stride": 2}, label=N_("the notes' CNNNet: pool2 on 12x12")),
+    Call((112, 3), {"stride": 2, "padding": 1}, label=N_("a ResNet max pool: 112 -> 56")),
+    Call((28, 2), {"stride": None}, label=N_("stride=None passed explicitly")),
 )
 POOL_CEIL_EXAMPLES = (  # tried before the grid: the first two tell the classic mistakes apart
-    Call((4, 2), {"ceil_mode": True}, label="ceil_mode, stride None, an exact division: windows start at 0 and 2"),
-    Call((5, 2), {"ceil_mode": True}, label="ceil_mode, stride None: windows start at 0, 2 and 4 (the last "
-         "one cut short)"),
-    Call((112, 3), {"stride": 2, "ceil_mode": True}, label="ceil_mode on 112"),
+    Call((4, 2), {"ceil_mode": True},
+         label=N_("ceil_mode, stride None, an exact division: windows start at 0 and 2")),
+    Call((5, 2), {"ceil_mode": True}, label=N_("ceil_mode, stride None: windows start at 0, 2 and 4 (the last "
+                  "one cut short)")),
+    Call((112, 3), {"stride": 2, "ceil_mode": True}, label=N_("ceil_mode on 112")),
     Call((5, 2), {"stride": 2, "padding": 1, "ceil_mode": True},
-         label="ceil_mode: a 4th window would start in the right padding, so there are 3"),
+         label=N_("ceil_mode: a 4th window would start in the right padding, so there are 3")),
 )
 WEIGHT_EXAMPLES = (
-    Call((6, 12, 1), label="the notes' listing, groups=1"),
-    Call((6, 12, 1), {"groups": 2}, label="the notes' listing, groups=2"),
-    Call((6, 12, 1), {"groups": 3}, label="the notes' listing, groups=3"),
-    Call((3, 16, 5), label="the notes' CNNNet: conv1"),
-    Call((16, 36, (3, 5)), {"groups": 4}, label="a 3x5 kernel, 4 groups"),
+    Call((6, 12, 1), label=N_("the notes' listing, groups=1")),
+    Call((6, 12, 1), {"groups": 2}, label=N_("the notes' listing, groups=2")),
+    Call((6, 12, 1), {"groups": 3}, label=N_("the notes' listing, groups=3")),
+    Call((3, 16, 5), label=N_("the notes' CNNNet: conv1")),
+    Call((16, 36, (3, 5)), {"groups": 4}, label=N_("a 3x5 kernel, 4 groups")),
 )
 PARAM_EXAMPLES = (
-    Call((3, 16, 5), label="the notes' CNNNet: conv1"),
-    Call((16, 36, 3), label="the notes' CNNNet: conv2"),
-    Call((6, 12, (1, 3)), {"groups": 3, "bias": False}, label="a 1x3 kernel, 3 groups, no bias"),
+    Call((3, 16, 5), label=N_("the notes' CNNNet: conv1")),
+    Call((16, 36, 3), label=N_("the notes' CNNNet: conv2")),
+    Call((6, 12, (1, 3)), {"groups": 3, "bias": False}, label=N_("a 1x3 kernel, 3 groups, no bias")),
 )
 
 
@@ -395,14 +401,11 @@ PARAM_SYMBOLIC = symbolic(Call((c_in, c_out, (kh, kw)), {"groups": g, "bias": 1}
                           Call((c_in, c_out, (kh, kw)), {"groups": g, "bias": 0}),
                           Call((c_in, c_out, (kh, kw)), {"bias": 1}))
 
-ON_THE_GRID = "the int torch produces, on every configuration torch accepts with "
-CHANNEL_GRID = "channels <= 6, groups dividing both, kernel_size 1, 2, 3 or (h, w) with h != w"
-
 
 register(Exercise(
     module="ex04_shapes",
-    title="Size formulas",
-    notes=r"""Along one axis, a convolution with kernel $k$, stride $s$, padding $p$ and dilation
+    title=N_("Size formulas"),
+    notes=N_(r"""Along one axis, a convolution with kernel $k$, stride $s$, padding $p$ and dilation
 $d$ turns $n$ input pixels into $\left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right\rfloor + 1$
 outputs: a dilated kernel spans $d(k-1)+1$ pixels, and it can start at every $s$-th position
 of the padded input that leaves room for it. A transposed convolution inverts this size map:
@@ -412,91 +415,104 @@ drops a last window that would start in the right padding. A convolution's weigh
 $(C_{out}, C_{in}/\text{groups}, k_h, k_w)$, plus $C_{out}$ biases.
 
 Each function must work on Python ints *and* on sympy integer symbols, so that the formula can
-be proved for every size at once: use `//` for floor division, never `/` or `math.floor`.""",
+be proved for every size at once: use `//` for floor division, never `/` or `math.floor`."""),
     tasks=(
         Task(
             name="conv_output_size",
-            summary="the output size of a convolution along one axis",
+            summary=N_("the output size of a convolution along one axis"),
             reference=reference_conv_output_size,
             forbidden=None,
             examples=CONV_EXAMPLES,
             mistakes=CONV_MISTAKES,
             checks=(
-                formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 9, k <= 4, stride <= 3, padding <= 2, "
-                                    "dilation <= 3", 2, lambda: (*conv_grid(), *CONV_EXAMPLES)),
+                formulas.exhaustive("matches_torch", N_("the int torch produces, on every configuration torch "
+                                                        "accepts with n <= 9, k <= 4, stride <= 3, padding <= 2, "
+                                                        "dilation <= 3"), 2, lambda: (*conv_grid(), *CONV_EXAMPLES)),
                 formulas.proof(1, CONV_SYMBOLIC, formula_conv_output_size,
-                               "(n + 2*padding - dilation*(k - 1) - 1) // stride + 1"),
+                               N_("with sympy integer symbols, equal to (n + 2*padding - dilation*(k - 1) - 1) "
+                                  "// stride + 1 for every size")),
             ),
-            hint="floor((n + 2*padding - dilation*(k - 1) - 1) / stride) + 1, written with //",
+            hint=N_("floor((n + 2*padding - dilation*(k - 1) - 1) / stride) + 1, written with //"),
         ),
         Task(
             name="conv_transpose_output_size",
-            summary="the output size of a transposed convolution along one axis",
+            summary=N_("the output size of a transposed convolution along one axis"),
             reference=reference_conv_transpose_output_size,
             forbidden=None,
             examples=CONV_TRANSPOSE_EXAMPLES,
             mistakes=CONV_TRANSPOSE_MISTAKES,
             checks=(
-                formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 6, k <= 4, stride <= 3, padding <= 3, "
-                                    "output_padding <= 2, dilation <= 3", 2,
+                formulas.exhaustive("matches_torch", N_("the int torch produces, on every configuration torch "
+                                                        "accepts with n <= 6, k <= 4, stride <= 3, padding <= 3, "
+                                                        "output_padding <= 2, dilation <= 3"), 2,
                                     lambda: (*conv_transpose_grid(), *CONV_TRANSPOSE_EXAMPLES)),
                 formulas.proof(1, CONV_TRANSPOSE_SYMBOLIC, formula_conv_transpose_output_size,
-                               "(n - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1"),
+                               N_("with sympy integer symbols, equal to (n - 1)*stride - 2*padding + "
+                                  "dilation*(k - 1) + output_padding + 1 for every size")),
             ),
-            hint="a transposed convolution maps sizes back: (n - 1)*stride - 2*padding + dilation*(k - 1) "
-                 "+ output_padding + 1",
+            hint=N_("a transposed convolution maps sizes back: (n - 1)*stride - 2*padding + dilation*(k - 1) "
+                    "+ output_padding + 1"),
         ),
         Task(
             name="pool_output_size",
-            summary="the output size of max/avg pooling along one axis, with torch's ceil_mode",
+            summary=N_("the output size of max/avg pooling along one axis, with torch's ceil_mode"),
             reference=reference_pool_output_size,
             forbidden=None,
             examples=POOL_EXAMPLES + POOL_CEIL_EXAMPLES,
             mistakes=POOL_MISTAKES,
             checks=(
-                formulas.exhaustive("matches_torch", ON_THE_GRID + "n <= 9, k <= 4, stride None or <= 3, "
-                                    "padding <= 2, dilation <= 3 (ceil_mode=False)", 2,
+                formulas.exhaustive("matches_torch", N_("the int torch produces, on every configuration torch "
+                                                        "accepts with n <= 9, k <= 4, stride None or <= 3, "
+                                                        "padding <= 2, dilation <= 3 (ceil_mode=False)"), 2,
                                     lambda: (*pool_grid(False), *POOL_EXAMPLES)),
-                formulas.exhaustive("ceil_mode", "ceil_mode=True: " + ON_THE_GRID + "n <= 9, k <= 4, stride None "
-                                    "or <= 3, padding <= 2, dilation <= 3", 1,
+                formulas.exhaustive("ceil_mode", N_("ceil_mode=True: the int torch produces, on every configuration "
+                                                    "torch accepts with n <= 9, k <= 4, stride None or <= 3, "
+                                                    "padding <= 2, dilation <= 3"), 1,
                                     lambda: (*POOL_CEIL_EXAMPLES, *pool_grid(True))),
                 formulas.proof(1, POOL_SYMBOLIC, formula_pool_output_size,
-                               "(n + 2*padding - dilation*(k - 1) - 1) // stride + 1 (stride None: k)"),
+                               N_("with sympy integer symbols, equal to (n + 2*padding - dilation*(k - 1) - 1) "
+                                  "// stride + 1 (stride None: k) for every size")),
             ),
-            hint="stride None means stride = k. With ceil_mode, round the division up, then drop the last "
-                 "window if it would start in the right padding, i.e. if (size - 1)*stride >= n + padding",
+            hint=N_("stride None means stride = k. With ceil_mode, round the division up, then drop the last "
+                    "window if it would start in the right padding, i.e. if (size - 1)*stride >= n + padding"),
         ),
         Task(
             name="conv_weight_shape",
-            summary="the shape of nn.Conv2d's weight",
+            summary=N_("the shape of nn.Conv2d's weight"),
             reference=reference_conv_weight_shape,
             forbidden=None,
             examples=WEIGHT_EXAMPLES,
             mistakes=WEIGHT_MISTAKES,
             checks=(
-                formulas.exhaustive("matches_torch", "the shape of nn.Conv2d's weight, for " + CHANNEL_GRID, 1,
+                formulas.exhaustive("matches_torch", N_("the shape of nn.Conv2d's weight, for channels <= 6, "
+                                                        "groups dividing both, kernel_size 1, 2, 3 or (h, w) with "
+                                                        "h != w"), 1,
                                     lambda: (*weight_grid(), *WEIGHT_EXAMPLES)),
                 formulas.proof(1, WEIGHT_SYMBOLIC, formula_conv_weight_shape,
-                               "(out_channels, in_channels // groups, kh, kw)"),
+                               N_("with sympy integer symbols, equal to (out_channels, in_channels // groups, kh, kw) "
+                                  "for every size")),
             ),
-            hint="each output channel sees only its group's in_channels // groups input channels: "
-                 "(out_channels, in_channels // groups, kh, kw); an int kernel_size k means (k, k)",
+            hint=N_("each output channel sees only its group's in_channels // groups input channels: "
+                    "(out_channels, in_channels // groups, kh, kw); an int kernel_size k means (k, k)"),
         ),
         Task(
             name="conv_param_count",
-            summary="how many parameters nn.Conv2d learns",
+            summary=N_("how many parameters nn.Conv2d learns"),
             reference=reference_conv_param_count,
             forbidden=None,
             examples=PARAM_EXAMPLES,
             mistakes=PARAM_MISTAKES,
             checks=(
-                formulas.exhaustive("matches_torch", "the number of parameters of nn.Conv2d, for " + CHANNEL_GRID
-                                    + ", with and without bias", 1, lambda: (*param_grid(), *PARAM_EXAMPLES)),
+                formulas.exhaustive("matches_torch", N_("the number of parameters of nn.Conv2d, for channels <= 6, "
+                                                        "groups dividing both, kernel_size 1, 2, 3 or (h, w) with "
+                                                        "h != w, with and without bias"), 1,
+                                    lambda: (*param_grid(), *PARAM_EXAMPLES)),
                 formulas.proof(1, PARAM_SYMBOLIC, formula_conv_param_count,
-                               "out_channels * (in_channels // groups) * kh * kw (+ out_channels with bias)"),
+                               N_("with sympy integer symbols, equal to out_channels * (in_channels // groups) * kh "
+                                  "* kw (+ out_channels with bias) for every size")),
             ),
-            hint="the weight's entries, out_channels * (in_channels // groups) * kh * kw, plus one bias per "
-                 "output channel when bias=True",
+            hint=N_("the weight's entries, out_channels * (in_channels // groups) * kh * kw, plus one bias per "
+                    "output channel when bias=True"),
         ),
     ),
 ))

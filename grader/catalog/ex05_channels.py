@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from grader import checks, strategies
 from grader.exercise import Call, Exercise, Mistake, Task
+from grader.i18n import N_
 from grader.registry import register
 
 
@@ -50,27 +51,32 @@ def mistake_1x1_unpermuted(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 
 
 MISTAKES_MULTI_IN = (
-    Mistake("channels averaged instead of summed", "add the C channel maps: .sum(0), not .mean(0)",
+    Mistake(N_("channels averaged instead of summed"), N_("add the C channel maps: .sum(0), not .mean(0)"),
             lambda X, K: reference_conv2d_multi_in(X, K) / X.shape[0]),
-    Mistake("only the first channel used", "every channel c contributes: loop over (or sum across) all of "
-            "zip(X, K), not X[0] and K[0]", lambda X, K: reference_conv2d_multi_in(X[:1], K[:1])),
-    Mistake("output sized from the channel count", "the output is (H - kh + 1, W - kw + 1): take its size from "
-            "X.shape[1] and X.shape[2], not X.shape[0] and X.shape[1]", mistake_sized_from_channels),
+    Mistake(N_("only the first channel used"), N_("every channel c contributes: loop over (or sum across) all of "
+                                                  "zip(X, K), not X[0] and K[0]"),
+            lambda X, K: reference_conv2d_multi_in(X[:1], K[:1])),
+    Mistake(N_("output sized from the channel count"), N_("the output is (H - kh + 1, W - kw + 1): take its size "
+                                                          "from X.shape[1] and X.shape[2], not X.shape[0] and "
+                                                          "X.shape[1]"), mistake_sized_from_channels),
 )
 
 MISTAKES_MULTI_IN_OUT = (
-    Mistake("output channels stacked on the last axis", "torch.stack(maps) stacks along dim=0: the result is "
-            "(O, H', W'), not (H', W', O)", lambda X, K: reference_conv2d_multi_in_out(X, K).permute(1, 2, 0)),
-    Mistake("only the first input channel used", "each output channel sums over all C input channels",
+    Mistake(N_("output channels stacked on the last axis"), N_("torch.stack(maps) stacks along dim=0: the result "
+                                                               "is (O, H', W'), not (H', W', O)"),
+            lambda X, K: reference_conv2d_multi_in_out(X, K).permute(1, 2, 0)),
+    Mistake(N_("only the first input channel used"), N_("each output channel sums over all C input channels"),
             lambda X, K: reference_conv2d_multi_in_out(X[:1], K[:, :1])),
 )
 
 MISTAKES_1X1 = (
-    Mistake("channel and pixel axes mixed by a reshape", "X.reshape(C, H*W) keeps the channel axis first; "
-            "X.reshape(H*W, C) interleaves channels and pixels (use X.reshape(C, -1).T for pixels first)",
+    Mistake(N_("channel and pixel axes mixed by a reshape"), N_("X.reshape(C, H*W) keeps the channel axis first; "
+                                                                "X.reshape(H*W, C) interleaves channels and pixels "
+                                                                "(use X.reshape(C, -1).T for pixels first)"),
             mistake_1x1_axes_mixed),
-    Mistake("(H*W, O) result reshaped without moving the channel axis", "a product with pixels first must be "
-            "transposed to (O, H*W) before reshaping to (O, H, W)", mistake_1x1_unpermuted),
+    Mistake(N_("(H*W, O) result reshaped without moving the channel axis"),
+            N_("a product with pixels first must be transposed to (O, H*W) before reshaping to (O, H, W)"),
+            mistake_1x1_unpermuted),
 )
 
 
@@ -114,64 +120,64 @@ NOTES_MULTI_IN = Call((
     torch.tensor([[[0, 1, 0], [0, 0, 2], [0, 1, 0]],
                   [[2, 1, 0], [0, 0, 0], [0, 3, 0]],
                   [[1, 0, 0], [1, 0, 0], [0, 0, 2]]], dtype=torch.float64),
-), label="the notes' 3x5x5 example")
+), label=N_("the notes' 3x5x5 example"))
 
 NOTES_1X1 = Call((
     torch.tensor([[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
                   [[2, 2, 2], [2, 2, 2], [2, 2, 2]]], dtype=torch.float64),
     torch.tensor([[[[1]], [[2]], [[3]]], [[[4]], [[1]], [[1]]], [[[5]], [[3]], [[3]]]], dtype=torch.float64),
-), label="the notes' 1x1 example")
+), label=N_("the notes' 1x1 example"))
 
 THREE_KERNELS_WIDE = Call((ramp(2, 2, 4), ramp(3, 2, 1, 2) + 1),
-                          label="3 output channels, 2 input channels, a 2x4 image, a 1x2 kernel")
+                          label=N_("3 output channels, 2 input channels, a 2x4 image, a 1x2 kernel"))
 
-NON_SQUARE_1X1 = Call((ramp(2, 3, 4), ramp(3, 2, 1, 1) + 1), label="2 channels in, 3 out, a 3x4 image")
+NON_SQUARE_1X1 = Call((ramp(2, 3, 4), ramp(3, 2, 1, 1) + 1), label=N_("2 channels in, 3 out, a 3x4 image"))
 
-LOOP_SMALL = Call((ramp(2, 2, 3), ramp(2, 2, 1, 1)), label="2 channels in, 2 out, a 2x3 image")
-LOOP_LARGE = Call((ramp(4, 5, 6), ramp(3, 4, 1, 1)), label="4 channels in, 3 out, a 5x6 image")
+LOOP_SMALL = Call((ramp(2, 2, 3), ramp(2, 2, 1, 1)), label=N_("2 channels in, 2 out, a 2x3 image"))
+LOOP_LARGE = Call((ramp(4, 5, 6), ramp(3, 4, 1, 1)), label=N_("4 channels in, 3 out, a 5x6 image"))
 
 register(Exercise(
     module="ex05_channels",
-    title="Multiple input and output channels, 1x1 convolution",
-    notes=r"""With $C$ input channels the kernel has one $k_h \times k_w$ slice per channel: each
+    title=N_("Multiple input and output channels, 1x1 convolution"),
+    notes=N_(r"""With $C$ input channels the kernel has one $k_h \times k_w$ slice per channel: each
 channel is cross-correlated with its own slice and the $C$ results are **added**, giving one
 $(H - k_h + 1) \times (W - k_w + 1)$ map. With $O$ output channels there are $O$ such kernels,
 $K$ of shape $(O, C, k_h, k_w)$, and their $O$ maps are stacked along a new first axis. A
 $1 \times 1$ kernel mixes channels pixel by pixel: $Y_{o,i,j} = \sum_c K_{o,c} X_{c,i,j}$, which is
-the matrix product of $K$ as an $(O, C)$ matrix with $X$ as a $(C, H W)$ matrix.""",
+the matrix product of $K$ as an $(O, C)$ matrix with $X$ as a $(C, H W)$ matrix."""),
     tasks=(
         Task(
             name="conv2d_multi_in",
-            summary="X (C, H, W) cross-correlated with K (C, kh, kw), summed over channels -> (H', W')",
+            summary=N_("X (C, H, W) cross-correlated with K (C, kh, kw), summed over channels -> (H', W')"),
             calls=calls_multi_in,
             reference=reference_conv2d_multi_in,
             examples=(NOTES_MULTI_IN,),
             checks=checks.standard(),
             mistakes=MISTAKES_MULTI_IN,
-            hint="cross-correlate X[c] with K[c] for every channel c and add the results; the output "
-                 "has shape (H - kh + 1, W - kw + 1), from X's last two axes, not from its channel count",
+            hint=N_("cross-correlate X[c] with K[c] for every channel c and add the results; the output "
+                    "has shape (H - kh + 1, W - kw + 1), from X's last two axes, not from its channel count"),
         ),
         Task(
             name="conv2d_multi_in_out",
-            summary="X (C, H, W) with K (O, C, kh, kw) -> (O, H', W'): one multi-input map per kernel",
+            summary=N_("X (C, H, W) with K (O, C, kh, kw) -> (O, H', W'): one multi-input map per kernel"),
             calls=calls_multi_in_out,
             reference=reference_conv2d_multi_in_out,
             examples=(THREE_KERNELS_WIDE, NOTES_1X1),
             checks=checks.standard(),
             mistakes=MISTAKES_MULTI_IN_OUT,
-            hint="output channel o is the multi-input cross-correlation of X with K[o]; stack the O maps "
-                 "along a new first axis (dim=0)",
+            hint=N_("output channel o is the multi-input cross-correlation of X with K[o]; stack the O maps "
+                    "along a new first axis (dim=0)"),
         ),
         Task(
             name="conv2d_1x1",
-            summary="X (C, H, W) with K (O, C, 1, 1) -> (O, H, W) as one matrix product",
+            summary=N_("X (C, H, W) with K (O, C, 1, 1) -> (O, H, W) as one matrix product"),
             calls=calls_1x1,
             reference=reference_conv2d_1x1,
             examples=(NOTES_1X1, NON_SQUARE_1X1),
             checks=checks.standard() + (checks.loop_free(LOOP_SMALL, LOOP_LARGE),),
             mistakes=MISTAKES_1X1,
-            hint="K as an (O, C) matrix times X as a (C, H*W) matrix, then back to (O, H, W); X.reshape(C, "
-                 "H*W) keeps the channel axis first, X.reshape(H*W, C) does not",
+            hint=N_("K as an (O, C) matrix times X as a (C, H*W) matrix, then back to (O, H, W); X.reshape(C, "
+                    "H*W) keeps the channel axis first, X.reshape(H*W, C) does not"),
         ),
     ),
 ))

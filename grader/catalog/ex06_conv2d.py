@@ -16,6 +16,7 @@ from grader import checks
 from grader.catalog.ex05_channels import NOTES_MULTI_IN
 from grader.context import Context
 from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
+from grader.i18n import N_
 from grader.judge import Variant, judge_call
 from grader.registry import register
 from grader.strategies import as_pair, int_or_pair, span, tensors
@@ -134,21 +135,25 @@ def mistake_bias_on_batch_axis(input, weight, bias=None, stride=1, padding=0, di
 
 
 MISTAKES_CONV2D = (
-    Mistake("height and width swapped", "an (h, w) pair is (rows, columns): stride[0], padding[0] and "
-            "dilation[0] act along H", mistake_axes_swapped),
-    Mistake("stride ignored", "the window moves `stride` pixels at a time: H' = (H + 2p - d*(k-1) - 1) // s + 1",
+    Mistake(N_("height and width swapped"), N_("an (h, w) pair is (rows, columns): stride[0], padding[0] and "
+                                                "dilation[0] act along H"), mistake_axes_swapped),
+    Mistake(N_("stride ignored"),
+            N_("the window moves `stride` pixels at a time: H' = (H + 2p - d*(k-1) - 1) // s + 1"),
             ignoring("stride", 1)),
-    Mistake("dilation ignored", "a dilated kernel reads every d-th pixel of a window d*(k-1)+1 wide",
+    Mistake(N_("dilation ignored"), N_("a dilated kernel reads every d-th pixel of a window d*(k-1)+1 wide"),
             ignoring("dilation", 1)),
-    Mistake("padding on one side only", "pad p pixels on each side: top and bottom, left and right",
+    Mistake(N_("padding on one side only"), N_("pad p pixels on each side: top and bottom, left and right"),
             mistake_one_sided_padding),
-    Mistake('"same" puts the extra pixel of an even kernel first', 'torch\'s "same" pads total // 2 before and '
-            "the rest (the extra pixel) after: bottom and right", mistake_same_extra_pixel_first),
-    Mistake("padding_mode ignored (always zeros)", "reflect mirrors without repeating the edge, replicate repeats "
-            "the edge, circular wraps around; only zeros pads with 0", ignoring("padding_mode", "zeros")),
-    Mistake("groups take interleaved channels", "group g uses the contiguous block of input channels "
-            "g*C_in/groups ... (g+1)*C_in/groups - 1", mistake_interleaved_groups),
-    Mistake("bias added along the batch axis", "add bias[o] to output channel o: bias.reshape(1, -1, 1, 1)",
+    Mistake(N_('"same" puts the extra pixel of an even kernel first'),
+            N_('torch\'s "same" pads total // 2 before and the rest (the extra pixel) after: bottom and right'),
+            mistake_same_extra_pixel_first),
+    Mistake(N_("padding_mode ignored (always zeros)"),
+            N_("reflect mirrors without repeating the edge, replicate repeats the edge, circular wraps around; "
+               "only zeros pads with 0"), ignoring("padding_mode", "zeros")),
+    Mistake(N_("groups take interleaved channels"), N_("group g uses the contiguous block of input channels "
+                                                       "g*C_in/groups ... (g+1)*C_in/groups - 1"),
+            mistake_interleaved_groups),
+    Mistake(N_("bias added along the batch axis"), N_("add bias[o] to output channel o: bias.reshape(1, -1, 1, 1)"),
             mistake_bias_on_batch_axis),
 )
 
@@ -161,18 +166,18 @@ def mistake_kernel_major_rows(input, kernel_size, dilation=1, padding=0, stride=
 
 
 MISTAKES_IM2COL = (
-    Mistake("rows ordered kernel-major", "rows go channel first, then kernel row, then kernel column: row "
-            "c*kh*kw + i*kw + j", mistake_kernel_major_rows),
+    Mistake(N_("rows ordered kernel-major"), N_("rows go channel first, then kernel row, then kernel column: row "
+                                                "c*kh*kw + i*kw + j"), mistake_kernel_major_rows),
 )
 
 
 def mistake_bias_of_first_sample(grad_output, input, weight, *args, **kwargs):
-    grad_input, grad_weight, _ = reference_conv2d_backward(grad_output, input, weight, *args, **kwargs)
+    grad_input, grad_weight, _grad_bias = reference_conv2d_backward(grad_output, input, weight, *args, **kwargs)
     return grad_input, grad_weight, grad_output.sum(dim=(-2, -1))[0]
 
 
 def mistake_bias_over_channels(grad_output, input, weight, *args, **kwargs):
-    grad_input, grad_weight, _ = reference_conv2d_backward(grad_output, input, weight, *args, **kwargs)
+    grad_input, grad_weight, _grad_bias = reference_conv2d_backward(grad_output, input, weight, *args, **kwargs)
     return grad_input, grad_weight, grad_output.sum(dim=(-3, -2, -1))
 
 
@@ -187,12 +192,15 @@ def mistake_transposed_size(grad_output, input, weight, stride=1, padding=0, dil
 
 
 MISTAKES_BACKWARD = (
-    Mistake("grad_bias of the first sample only", "grad_bias sums grad_output over the batch, rows and columns: "
-            "grad_output.sum(dim=(0, 2, 3))", mistake_bias_of_first_sample),
-    Mistake("grad_bias summed over the wrong axes", "grad_bias has one entry per output channel: sum over the "
-            "batch, rows and columns, dim=(0, 2, 3)", mistake_bias_over_channels),
-    Mistake("grad_input cut to the rows and columns the windows reach", "grad_input has the input's shape; the "
-            "rows and columns a stride never reaches get gradient 0", mistake_transposed_size),
+    Mistake(N_("grad_bias of the first sample only"),
+            N_("grad_bias sums grad_output over the batch, rows and columns: grad_output.sum(dim=(0, 2, 3))"),
+            mistake_bias_of_first_sample),
+    Mistake(N_("grad_bias summed over the wrong axes"),
+            N_("grad_bias has one entry per output channel: sum over the batch, rows and columns, dim=(0, 2, 3)"),
+            mistake_bias_over_channels),
+    Mistake(N_("grad_input cut to the rows and columns the windows reach"),
+            N_("grad_input has the input's shape; the rows and columns a stride never reaches get gradient 0"),
+            mistake_transposed_size),
 )
 
 
@@ -330,58 +338,59 @@ def backward_example(x: torch.Tensor, weight: torch.Tensor, label: str, **option
 
 CONV2D_EXAMPLES = (
     Call((NOTES_MULTI_IN.args[0][None], NOTES_MULTI_IN.args[1][None]),
-         label="the notes' 3-channel 5x5 example as one image and one filter, default options"),
+         label=N_("the notes' 3-channel 5x5 example as one image and one filter, default options")),
     Call((ramp(1, 2, 4, 6), ramp(3, 2, 2, 3)), dict(stride=(1, 2), padding=(2, 1), dilation=(2, 1)),
-         label="H != W, with different stride, padding and dilation per axis"),
-    Call((ramp(1, 4, 3, 3), ramp(4, 2, 1, 1)), dict(groups=2), label="groups=2 with two channels per group"),
+         label=N_("H != W, with different stride, padding and dilation per axis")),
+    Call((ramp(1, 4, 3, 3), ramp(4, 2, 1, 1)), dict(groups=2), label=N_("groups=2 with two channels per group")),
     Call((ramp(2, 1, 3, 3), ramp(2, 1, 2, 2)), dict(bias=torch.tensor([5., -5.], dtype=torch.float64)),
-         label="a bias per output channel, batch of 2, 2 output channels"),
+         label=N_("a bias per output channel, batch of 2, 2 output channels")),
     Call((ramp(2, 2, 3, 4), ramp(4, 1, 2, 2)), dict(bias=torch.tensor([1., -2., 3., -4.], dtype=torch.float64),
                                                     groups=2),
-         label="depthwise with a channel multiplier of 2, and a bias"),
-    Call((ramp(1, 1, 3, 4), ramp(1, 1, 2, 2)), dict(padding="same"), label='padding="same" with an even kernel'),
+         label=N_("depthwise with a channel multiplier of 2, and a bias")),
+    Call((ramp(1, 1, 3, 4), ramp(1, 1, 2, 2)), dict(padding="same"), label=N_('padding="same" with an even kernel')),
     Call((ramp(1, 1, 3, 4), ramp(1, 1, 3, 3)), dict(padding=(1, 2), padding_mode="reflect"),
-         label="reflect padding"),
+         label=N_("reflect padding")),
     Call((ramp(1, 3, 4), ramp(1, 1, 2, 4)), dict(padding="same", padding_mode="replicate"),
-         label='padding="same" with replicate and even kernel sides, unbatched'),
+         label=N_('padding="same" with replicate and even kernel sides, unbatched')),
     Call((ramp(2, 3, 3), ramp(1, 2, 2, 2)), dict(padding=1, padding_mode="circular"),
-         label="circular padding, unbatched"),
+         label=N_("circular padding, unbatched")),
 )
 
 CONV2D_ERRORS = (
     ErrorCase(Call((ramp(1, 3, 4, 4), ramp(2, 1, 2, 2)), dict(groups=2)),
-              "groups=2 does not divide the 3 input channels"),
+              N_("groups=2 does not divide the 3 input channels")),
     ErrorCase(Call((ramp(1, 4, 4, 4), ramp(3, 2, 2, 2)), dict(groups=2)),
-              "groups=2 does not divide the 3 output channels"),
-    ErrorCase(Call((ramp(1, 2, 4, 4), ramp(1, 3, 2, 2))), "a weight for 3 input channels on a 2-channel input"),
+              N_("groups=2 does not divide the 3 output channels")),
+    ErrorCase(Call((ramp(1, 2, 4, 4), ramp(1, 3, 2, 2))),
+              N_("a weight for 3 input channels on a 2-channel input")),
     ErrorCase(Call((ramp(1, 1, 5, 5), ramp(1, 1, 3, 3)), dict(stride=2, padding="same")),
-              'padding="same" with stride 2'),
-    ErrorCase(Call((ramp(1, 1, 5, 2), ramp(1, 1, 3, 3))), "a 3x3 kernel wider than the 5x2 input"),
+              N_('padding="same" with stride 2')),
+    ErrorCase(Call((ramp(1, 1, 5, 2), ramp(1, 1, 3, 3))), N_("a 3x3 kernel wider than the 5x2 input")),
     ErrorCase(Call((ramp(1, 1, 2, 4), ramp(1, 1, 3, 3)), dict(padding=2, padding_mode="reflect")),
-              "reflect padding 2 on an input only 2 rows high"),
+              N_("reflect padding 2 on an input only 2 rows high")),
     ErrorCase(Call((ramp(1, 1, 4, 4), ramp(2, 1, 2, 2)), dict(bias=ramp(3))),
-              "a bias of 3 entries for 2 output channels"),
+              N_("a bias of 3 entries for 2 output channels")),
     ErrorCase(Call((ramp(1, 1, 4, 4), ramp(1, 1, 3, 3)), dict(padding=1, padding_mode="mirror")),
-              'padding_mode="mirror", which is not a padding mode'),
+              N_('padding_mode="mirror", which is not a padding mode')),
 )
 
 IM2COL_EXAMPLES = (
-    Call((ramp(1, 2, 3, 4), (2, 3)), label="two channels and a 2x3 kernel"),
+    Call((ramp(1, 2, 3, 4), (2, 3)), label=N_("two channels and a 2x3 kernel")),
     Call((ramp(2, 1, 4, 5), 2), dict(dilation=(1, 2), padding=(1, 0), stride=(2, 1)),
-         label="a batch of 2 with different dilation, padding and stride per axis"),
+         label=N_("a batch of 2 with different dilation, padding and stride per axis")),
 )
 
 BACKWARD_EXAMPLES = (
-    backward_example(ramp(1, 1, 4, 5), ramp(1, 1, 3, 3), "overlapping 3x3 windows, stride 1"),
-    backward_example(ramp(1, 1, 5, 6), ramp(1, 1, 2, 2), "strides (2, 3) that never reach the last row "
-                     "and column", stride=(2, 3)),
-    backward_example(ramp(2, 4, 5, 4), ramp(4, 2, 3, 3), "overlapping strided windows with padding, "
-                     "groups=2, batch of 2", stride=2, padding=1, groups=2),
-    backward_example(ramp(1, 2, 5, 5), ramp(2, 2, 2, 2), "dilation (2, 1) with padding (0, 1)",
+    backward_example(ramp(1, 1, 4, 5), ramp(1, 1, 3, 3), N_("overlapping 3x3 windows, stride 1")),
+    backward_example(ramp(1, 1, 5, 6), ramp(1, 1, 2, 2), N_("strides (2, 3) that never reach the last row "
+                                                            "and column"), stride=(2, 3)),
+    backward_example(ramp(2, 4, 5, 4), ramp(4, 2, 3, 3), N_("overlapping strided windows with padding, "
+                                                            "groups=2, batch of 2"), stride=2, padding=1, groups=2),
+    backward_example(ramp(1, 2, 5, 5), ramp(2, 2, 2, 2), N_("dilation (2, 1) with padding (0, 1)"),
                      dilation=(2, 1), padding=(0, 1)),
 )
 
-UNBATCHED_BACKWARD_EXAMPLE = backward_example(ramp(2, 4, 5), ramp(3, 2, 2, 2), "an unbatched input",
+UNBATCHED_BACKWARD_EXAMPLE = backward_example(ramp(2, 4, 5), ramp(3, 2, 2, 2), N_("an unbatched input"),
                                               stride=(2, 1), padding=1)
 
 
@@ -393,8 +402,8 @@ def unbatched_backward(task: Task, ctx: Context) -> None:
 
 register(Exercise(
     module="ex06_conv2d",
-    title="The convolution layer by hand: conv2d, im2col, backward",
-    notes=r"""A convolution layer maps an input $(N, C_{in}, H, W)$ (or one image $(C_{in}, H, W)$)
+    title=N_("The convolution layer by hand: conv2d, im2col, backward"),
+    notes=N_(r"""A convolution layer maps an input $(N, C_{in}, H, W)$ (or one image $(C_{in}, H, W)$)
 to $(N, C_{out}, H', W')$. The input is first padded: zeros, or (nn.Conv2d's `padding_mode`)
 by mirroring without repeating the edge (`reflect`), repeating the edge (`replicate`) or
 wrapping around (`circular`); `"same"` pads $d(k-1)$ pixels per axis, the extra one of an
@@ -410,46 +419,46 @@ kernel column, so the convolution becomes one matrix product per group.
 Backward, with $g$ the gradient of the output: $\partial b_o = \sum_{n,i,j} g_{n,o,i,j}$;
 $\partial W$ pairs each window of the padded input with its $g$; $\partial X$ sends each
 $g_{n,o,i,j} W_o$ back onto the window it came from, adding where windows overlap. Pixels no
-window reads (padding, or the last rows and columns a stride skips) get zero.""",
+window reads (padding, or the last rows and columns a stride skips) get zero."""),
     tasks=(
         Task(
             name="conv2d",
-            summary="F.conv2d by hand, with nn.Conv2d's padding modes",
+            summary=N_("F.conv2d by hand, with nn.Conv2d's padding modes"),
             calls=conv2d_calls,
             reference=reference_conv2d,
             examples=CONV2D_EXAMPLES,
             error_cases=CONV2D_ERRORS,
             mistakes=MISTAKES_CONV2D,
             checks=(*checks.standard(), checks.raises_like_torch()),
-            hint="pad first (in padding_mode; \"same\" puts an even kernel's extra pixel at the bottom/right), "
-                 "take each window of dilation*(k-1)+1 pixels every stride pixels keeping every dilation-th, "
-                 "let output channels of block g see input channels g*C_in/groups ... (g+1)*C_in/groups - 1, "
-                 "and add bias[o] to output channel o",
+            hint=N_("pad first (in padding_mode; \"same\" puts an even kernel's extra pixel at the bottom/right), "
+                    "take each window of dilation*(k-1)+1 pixels every stride pixels keeping every dilation-th, "
+                    "let output channels of block g see input channels g*C_in/groups ... (g+1)*C_in/groups - 1, "
+                    "and add bias[o] to output channel o"),
         ),
         Task(
             name="im2col",
-            summary="F.unfold by hand: every window of (N, C, H, W) as a column of (N, C*kh*kw, L)",
+            summary=N_("F.unfold by hand: every window of (N, C, H, W) as a column of (N, C*kh*kw, L)"),
             calls=im2col_calls,
             reference=reference_im2col,
             examples=IM2COL_EXAMPLES,
             mistakes=MISTAKES_IM2COL,
             checks=checks.standard(),
-            hint="row c*kh*kw + i*kw + j of column l holds channel c at kernel offset (i, j) of the l-th "
-                 "window, windows counted row by row",
+            hint=N_("row c*kh*kw + i*kw + j of column l holds channel c at kernel offset (i, j) of the l-th "
+                    "window, windows counted row by row"),
         ),
         Task(
             name="conv2d_backward",
-            summary="(grad_input, grad_weight, grad_bias) of conv2d by hand",
+            summary=N_("(grad_input, grad_weight, grad_bias) of conv2d by hand"),
             calls=backward_calls,
             reference=reference_conv2d_backward,
             examples=BACKWARD_EXAMPLES,
             mistakes=MISTAKES_BACKWARD,
             checks=(*checks.standard(),
-                    Check("unbatched", "unbatched input (C, H, W) with grad_output (C_out, H', W')", 1,
+                    Check("unbatched", N_("unbatched input (C, H, W) with grad_output (C_out, H', W')"), 1,
                           unbatched_backward)),
-            hint="grad_bias sums grad_output over batch, rows and columns; grad_weight pairs each window of "
-                 "the padded input with grad_output; grad_input adds (+=) grad_output times the weight back "
-                 "onto every window, then drops the padding: pixels no window reads get 0",
+            hint=N_("grad_bias sums grad_output over batch, rows and columns; grad_weight pairs each window of "
+                    "the padded input with grad_output; grad_input adds (+=) grad_output times the weight back "
+                    "onto every window, then drops the padding: pixels no window reads get 0"),
         ),
     ),
 ))

@@ -16,6 +16,7 @@ from grader.compare import compare
 from grader.context import Context
 from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
 from grader.feedback import value_lines
+from grader.i18n import N_, _
 from grader.judge import Variant, as_received, judge_call, reference_result
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
@@ -93,32 +94,39 @@ def with_arguments(**changes: Any):
 
 
 MISTAKES_CONV_MATRIX = (
-    Mistake("C transposed (one row per input pixel)", "C has one row per output pixel and one column per input "
-            "pixel: shape ((H - kh + 1) * (W - kw + 1), H * W)", lambda K, s: reference_conv_matrix(K, s).T),
-    Mistake("kernel flipped", "row (i, j) of C holds K[a, b] at input pixel (i + a, j + b): no flip",
+    Mistake(N_("C transposed (one row per input pixel)"),
+            N_("C has one row per output pixel and one column per input pixel: "
+               "shape ((H - kh + 1) * (W - kw + 1), H * W)"), lambda K, s: reference_conv_matrix(K, s).T),
+    Mistake(N_("kernel flipped"), N_("row (i, j) of C holds K[a, b] at input pixel (i + a, j + b): no flip"),
             lambda K, s: reference_conv_matrix(K.flip(0, 1), s)),
-    Mistake("input pixels numbered column by column", "input pixel (r, c) is column r * W + c of C (row-major, "
-            "as X.flatten() orders it)", mistake_input_axes_swapped),
+    Mistake(N_("input pixels numbered column by column"),
+            N_("input pixel (r, c) is column r * W + c of C (row-major, as X.flatten() orders it)"),
+            mistake_input_axes_swapped),
 )
 
 MISTAKES_TRANS_CONV2D = (
-    Mistake("= instead of += where windows overlap", "each input pixel adds its scaled kernel: "
-            "Z[i:i+kh, j:j+kw] += Y[i, j] * K", mistake_overwrites),
-    Mistake("kernel flipped", "the transposed convolution places K itself, unflipped, at each input pixel",
+    Mistake(N_("= instead of += where windows overlap"),
+            N_("each input pixel adds its scaled kernel: Z[i:i+kh, j:j+kw] += Y[i, j] * K"), mistake_overwrites),
+    Mistake(N_("kernel flipped"), N_("the transposed convolution places K itself, unflipped, at each input pixel"),
             lambda Y, K: reference_trans_conv2d(Y, K.flip(0, 1))),
 )
 
 MISTAKES_CONV_TRANSPOSE2D = (
-    Mistake("padding cropped from one side only", "padding removes `padding` rows and columns from EACH side "
-            "of the full result: full[..., p:p + H_out, q:q + W_out]", mistake_cropped_one_side),
-    Mistake("output_padding ignored", "output_padding adds that many rows/columns at the bottom/right: "
-            "H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1",
+    Mistake(N_("padding cropped from one side only"),
+            N_("padding removes `padding` rows and columns from EACH side of the full result: "
+               "full[..., p:p + H_out, q:q + W_out]"), mistake_cropped_one_side),
+    Mistake(N_("output_padding ignored"),
+            N_("output_padding adds that many rows/columns at the bottom/right: "
+               "H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1"),
             with_arguments(output_padding=lambda a: 0)),
-    Mistake("kernel flipped", "input pixel (i, j) adds weight[c, o, a, b] at row i*stride + a*dilation: "
-            "no flip in the scatter form", with_arguments(weight=lambda a: a["weight"].flip(2, 3))),
-    Mistake("output channels of the groups interleaved", "group g's outputs are channels "
-            "g*(C_out//groups) ... (g+1)*(C_out//groups) - 1, in one block", mistake_groups_interleaved),
-    Mistake("bias not added", "add bias[o] to every pixel of output channel o", with_arguments(bias=lambda a: None)),
+    Mistake(N_("kernel flipped"),
+            N_("input pixel (i, j) adds weight[c, o, a, b] at row i*stride + a*dilation: no flip in the scatter form"),
+            with_arguments(weight=lambda a: a["weight"].flip(2, 3))),
+    Mistake(N_("output channels of the groups interleaved"),
+            N_("group g's outputs are channels g*(C_out//groups) ... (g+1)*(C_out//groups) - 1, in one block"),
+            mistake_groups_interleaved),
+    Mistake(N_("bias not added"), N_("add bias[o] to every pixel of output channel o"),
+            with_arguments(bias=lambda a: None)),
 )
 
 
@@ -255,8 +263,8 @@ def well_formed_result(task: Task, ctx: Context, call: Call) -> torch.Tensor:
     expected = reference_result(task, call)
     mismatch = compare(expected, got, dtype=FLOAT32.dtype, device=ctx.settings.device, tolerance=task.tolerance)
     if mismatch and mismatch.kind in STRUCTURAL:
-        raise CheckFailed(Failure("failed", f"{task.name}: {mismatch.headline}", call=as_received(call, FLOAT32),
-                                  expected=expected, got=got, kind=mismatch.kind))
+        raise CheckFailed(Failure("failed", _("{task}: {mismatch}").format(task=task.name, mismatch=mismatch.headline),
+                                  call=as_received(call, FLOAT32), expected=expected, got=got, kind=mismatch.kind))
     return got.detach().to("cpu", torch.float64)
 
 
@@ -269,13 +277,15 @@ def conv_matrix_product_check(transposed: bool, points: float = 1) -> Check:
     """C @ x must be conv2d(x, K), or C^T @ y must be conv_transpose2d(y, K), flattened."""
     if transposed:
         name, what, op = "transpose_is_conv_transpose2d", "C.T @ y.flatten()", "conv_transpose2d(y, K)"
+        description = N_("C.T @ y.flatten() equals conv_transpose2d(y, K) (flattened) for every y")
         reference = F.conv_transpose2d
     else:
         name, what, op = "product_is_conv2d", "C @ x.flatten()", "conv2d(x, K)"
+        description = N_("C @ x.flatten() equals conv2d(x, K) (flattened) for every x")
         reference = F.conv2d
 
     def judge(task: Task, ctx: Context, probe: Probe) -> None:
-        K, _ = probe.call.args
+        K, _shape = probe.call.args
         C = well_formed_result(task, ctx, probe.call)
         v = probe.tensor
         expected = reference(v[None, None], K[None, None])[0, 0]
@@ -283,15 +293,17 @@ def conv_matrix_product_check(transposed: bool, points: float = 1) -> Check:
         mismatch = compare(expected, got, dtype=FLOAT32.dtype, device=torch.device("cpu"), tolerance=task.tolerance)
         if mismatch:
             raise CheckFailed(Failure(
-                "failed", f"{what}, reshaped, is not {op}: {mismatch.headline}", call=as_received(probe.call, FLOAT32),
-                expected=expected, got=got, details=probe_lines("y" if transposed else "x", v)))
+                "failed", _("{product}, reshaped, is not {op}: {mismatch}").format(
+                    product=what, op=op, mismatch=mismatch.headline),
+                call=as_received(probe.call, FLOAT32), expected=expected, got=got,
+                details=probe_lines("y" if transposed else "x", v)))
 
     def run(task: Task, ctx: Context) -> None:
         pinned = tuple(conv_matrix_probe(call, transposed, 0) for call in task.examples)
         probes = replace(task, calls=lambda: conv_matrix_probes(transposed), examples=pinned)
         checks.run_property(probes, ctx, lambda probe: judge(task, ctx, probe), checks.SECONDARY)
 
-    return Check(name, f"{what} equals {op} (flattened) for every {'y' if transposed else 'x'}", points, run)
+    return Check(name, description, points, run)
 
 
 def judge_adjoint(task: Task, ctx: Context, probe: Probe) -> None:
@@ -309,8 +321,9 @@ def judge_adjoint(task: Task, ctx: Context, probe: Probe) -> None:
     allowed = atol + rtol * float((x * reference_result(task, probe.call)).abs().sum())
     if not abs(lhs - rhs) <= allowed:  # NaN fails too
         raise CheckFailed(Failure(
-            "failed", f"{task.name} is not the adjoint of conv2d: <conv2d(x, w), y> = {lhs:g} but "
-            f"<x, conv_transpose2d(y, w)> = {rhs:g} (y is the input, x a random tensor of the output's shape)",
+            "failed", _("{task} is not the adjoint of conv2d: <conv2d(x, w), y> = {lhs} but "
+                        "<x, conv_transpose2d(y, w)> = {rhs} (y is the input, x a random tensor of the output's "
+                        "shape)").format(task=task.name, lhs=format(lhs, "g"), rhs=format(rhs, "g")),
             call=as_received(probe.call, FLOAT32), details=probe_lines("x", x)))
 
 
@@ -320,8 +333,8 @@ def adjoint_of_conv2d(points: float = 2) -> Check:
         probes = replace(task, calls=adjoint_probes, examples=pinned)
         checks.run_property(probes, ctx, lambda probe: judge_adjoint(task, ctx, probe))
 
-    return Check("adjoint_of_conv2d", "<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> with the same stride, "
-                 "padding, dilation and groups (no bias)", points, run)
+    return Check("adjoint_of_conv2d", N_("<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> with the same stride, "
+                                         "padding, dilation and groups (no bias)"), points, run)
 
 
 # --- pinned examples and error cases ----------------------------------------------------------
@@ -335,47 +348,47 @@ def grid(*shape: int, start: int = 1) -> torch.Tensor:
     return torch.arange(start, start + n, dtype=torch.float64).reshape(shape)
 
 
-NOTES_4X4 = Call((grid(3, 3), (4, 4)), label="the notes' 4x4 input and 3x3 kernel: C is 4x16")
-WIDE_INPUT = Call((grid(2, 1), [3, 4]), label="a 3x4 input (given as a list) and a 2x1 kernel")
+NOTES_4X4 = Call((grid(3, 3), (4, 4)), label=N_("the notes' 4x4 input and 3x3 kernel: C is 4x16"))
+WIDE_INPUT = Call((grid(2, 1), [3, 4]), label=N_("a 3x4 input (given as a list) and a 2x1 kernel"))
 
-OVERLAPPING = Call((grid(2, 2, start=0), grid(2, 2, start=0)), label="2x2 windows that overlap")
-WIDE_KERNEL = Call((grid(2, 1), grid(1, 3)), label="a 2x1 input and a 1x3 kernel")
+OVERLAPPING = Call((grid(2, 2, start=0), grid(2, 2, start=0)), label=N_("2x2 windows that overlap"))
+WIDE_KERNEL = Call((grid(2, 1), grid(1, 3)), label=N_("a 2x1 input and a 1x3 kernel"))
 
 POSITIONAL = Call((grid(1, 2, 2, 3) / 4, grid(2, 3, 2, 2) / 4, torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64),
                    (2, 1), (1, 0), (1, 0), 1, (1, 2)),
-                  label="every argument positional: stride (2, 1), padding (1, 0), output_padding (1, 0), "
-                        "dilation (1, 2)")
+                  label=N_("every argument positional: stride (2, 1), padding (1, 0), output_padding (1, 0), "
+                           "dilation (1, 2)"))
 GROUPS_UNBATCHED = Call((grid(4, 2, 3) / 8, grid(4, 2, 2, 2) / 8),
                         {"bias": torch.tensor([0.5, -0.5, 1.0, -1.0], dtype=torch.float64), "stride": 2, "groups": 2},
-                        label="unbatched, groups=2 (2 outputs each), stride 2, bias")
+                        label=N_("unbatched, groups=2 (2 outputs each), stride 2, bias"))
 OUTPUT_PADDING_BY_DILATION = Call((grid(1, 1, 2, 2), grid(1, 1, 2, 2)), {"output_padding": 1, "dilation": 2},
-                                  label="output_padding 1 with stride 1, allowed by dilation 2")
+                                  label=N_("output_padding 1 with stride 1, allowed by dilation 2"))
 
 CONV_TRANSPOSE2D = Task(
     name="conv_transpose2d",
-    summary="F.conv_transpose2d by hand: stride, padding, output_padding, groups, dilation, bias; batched or not",
+    summary=N_("F.conv_transpose2d by hand: stride, padding, output_padding, groups, dilation, bias; batched or not"),
     calls=calls_conv_transpose2d,
     reference=reference_conv_transpose2d,
     examples=(POSITIONAL, GROUPS_UNBATCHED, OUTPUT_PADDING_BY_DILATION),
     error_cases=(
         ErrorCase(Call((grid(1, 2, 3, 3), grid(2, 1, 2, 2)), {"output_padding": 1}),
-                  "output_padding 1 with stride 1 and dilation 1"),
+                  N_("output_padding 1 with stride 1 and dilation 1")),
         ErrorCase(Call((grid(1, 2, 3, 3), grid(2, 1, 2, 2)), {"stride": (1, 2), "output_padding": (0, 2)}),
-                  "output_padding (0, 2) with stride (1, 2): not below the width's stride or dilation"),
-        ErrorCase(Call((grid(1, 3, 3, 3), grid(3, 1, 2, 2)), {"groups": 2}), "groups=2 with 3 input channels"),
+                  N_("output_padding (0, 2) with stride (1, 2): not below the width's stride or dilation")),
+        ErrorCase(Call((grid(1, 3, 3, 3), grid(3, 1, 2, 2)), {"groups": 2}), N_("groups=2 with 3 input channels")),
     ),
     checks=checks.standard(points=3) + (adjoint_of_conv2d(), checks.raises_like_torch()),
     mistakes=MISTAKES_CONV_TRANSPOSE2D,
-    hint="scatter: input pixel (i, j) adds input[i, j] * weight[:, :, a, b] at output row i*stride + a*dilation, "
-         "column j*stride + b*dilation (+=, windows overlap); then drop `padding` rows and columns from each "
-         "side; output_padding adds rows and columns at the end; groups split the channels into independent "
-         "blocks; bias is per output channel (axis 1 when batched)",
+    hint=N_("scatter: input pixel (i, j) adds input[i, j] * weight[:, :, a, b] at output row i*stride + a*dilation, "
+            "column j*stride + b*dilation (+=, windows overlap); then drop `padding` rows and columns from each "
+            "side; output_padding adds rows and columns at the end; groups split the channels into independent "
+            "blocks; bias is per output channel (axis 1 when batched)"),
 )
 
 register(Exercise(
     module="ex07_transposed",
-    title="Transposed convolution",
-    notes=r"""A valid cross-correlation of an $H \times W$ input with a $k_h \times k_w$ kernel is linear
+    title=N_("Transposed convolution"),
+    notes=N_(r"""A valid cross-correlation of an $H \times W$ input with a $k_h \times k_w$ kernel is linear
 in the input, so it is a matrix $C$ of shape $((H - k_h + 1)(W - k_w + 1), H W)$ acting on the
 flattened input: row $r$ holds the kernel at the place of output pixel $r$, zeros elsewhere.
 The transposed convolution multiplies by $C^T$ instead: it maps an output-sized tensor back to
@@ -383,31 +396,32 @@ the input's size, each input pixel adding a copy of the kernel scaled by its val
 overlap and add up). It is also the gradient of the convolution with respect to its input.
 With stride $s$ the copies are placed $s$ pixels apart; padding $p$ removes $p$ rows and columns
 from each side of the result; output_padding adds rows and columns at the bottom and right:
-$H_{out} = (H - 1)s - 2p + d(k - 1) + \text{output\_padding} + 1$.""",
+$H_{out} = (H - 1)s - 2p + d(k - 1) + \text{output\_padding} + 1$."""),
     tasks=(
         Task(
             name="conv_matrix",
-            summary="the dense matrix C with C @ X.flatten() == cust_conv2d(X, K).flatten()",
+            summary=N_("the dense matrix C with C @ X.flatten() == cust_conv2d(X, K).flatten()"),
             calls=calls_conv_matrix,
             reference=reference_conv_matrix,
             examples=(NOTES_4X4, WIDE_INPUT),
             checks=checks.standard() + (conv_matrix_product_check(transposed=False),
                                         conv_matrix_product_check(transposed=True)),
             mistakes=MISTAKES_CONV_MATRIX,
-            hint="C has one row per output pixel (i, j), row index i * (W - kw + 1) + j, and one column per "
-                 "input pixel (r, c), column index r * W + c; row (i, j) holds K[a, b] at column "
-                 "(i + a) * W + (j + b)",
+            hint=N_("C has one row per output pixel (i, j), row index i * (W - kw + 1) + j, and one column per "
+                    "input pixel (r, c), column index r * W + c; row (i, j) holds K[a, b] at column "
+                    "(i + a) * W + (j + b)"),
         ),
         Task(
             name="trans_conv2d",
-            summary="single-channel transposed convolution, stride 1, no padding: (h, w) -> (h + kh - 1, w + kw - 1)",
+            summary=N_("single-channel transposed convolution, stride 1, no padding: "
+                       "(h, w) -> (h + kh - 1, w + kw - 1)"),
             calls=calls_trans_conv2d,
             reference=reference_trans_conv2d,
             examples=(OVERLAPPING, WIDE_KERNEL),
             checks=checks.standard(),
             mistakes=MISTAKES_TRANS_CONV2D,
-            hint="start from zeros of shape (h + kh - 1, w + kw - 1) and, for each (i, j), add Y[i, j] * K into "
-                 "the window [i:i + kh, j:j + kw] (+=: the windows overlap); no kernel flip",
+            hint=N_("start from zeros of shape (h + kh - 1, w + kw - 1) and, for each (i, j), add Y[i, j] * K into "
+                    "the window [i:i + kh, j:j + kw] (+=: the windows overlap); no kernel flip"),
         ),
         CONV_TRANSPOSE2D,
     ),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from grader import checks, strategies
 from grader.exercise import Call, ErrorCase, Exercise, Mistake, Task
+from grader.i18n import N_
 from grader.registry import register
 
 
@@ -188,42 +189,45 @@ def mistake_avg_full_kernel_divisor(input: torch.Tensor, kernel_size: Any, strid
                         kh * kw if count_include_pad else None)
 
 
-STRIDE_NONE_HINT = "stride=None means stride = kernel_size (non-overlapping windows), not 1"
-CEIL_HINT = ("with ceil_mode, round the number of windows up: (n + 2p - d*(k-1) - 1 + s - 1) // s + 1, "
-             "minus one if the last window would start at (out-1)*s >= n + p")
-LAST_WINDOW_HINT = ("with ceil_mode, drop the last window when it would start in the right padding or past it: "
-                    "if (out - 1) * s >= n + p: out -= 1")
+STRIDE_NONE_HINT = N_("stride=None means stride = kernel_size (non-overlapping windows), not 1")
+CEIL_HINT = N_("with ceil_mode, round the number of windows up: (n + 2p - d*(k-1) - 1 + s - 1) // s + 1, "
+                "minus one if the last window would start at (out-1)*s >= n + p")
+LAST_WINDOW_HINT = N_("with ceil_mode, drop the last window when it would start in the right padding or past it: "
+                       "if (out - 1) * s >= n + p: out -= 1")
 # A swap shows only where the pair is asymmetric: on a counterexample where one swap alone explains
 # the result, that one is named (a combined swap with stride None is the kernel's swap).
-SWAP_HINT = "an (h, w) pair gives the height first: kh, kw = kernel_size and sh, sw = stride"
+SWAP_HINT = N_("an (h, w) pair gives the height first: kh, kw = kernel_size and sh, sw = stride")
 
 MAX_MISTAKES = (
-    Mistake("stride=None taken as 1", STRIDE_NONE_HINT, mistake_max_stride_none_as_one),
-    Mistake("padded with zeros instead of -inf", "pad with float('-inf') (or skip the padding): a padded "
-            "pixel must never be the maximum", mistake_max_zero_padding),
-    Mistake("ceil_mode ignored", CEIL_HINT, mistake_max_ceil_mode_ignored),
-    Mistake("ceil_mode without torch's last-window rule", LAST_WINDOW_HINT, mistake_max_no_last_window_rule),
-    Mistake("dilation ignored", "a window takes every d-th pixel: rows i*s - p + d*a for a in range(kh), "
-            "and spans d*(k-1)+1 pixels", mistake_max_dilation_ignored),
-    Mistake("height and width swapped in kernel_size", SWAP_HINT, mistake_max_kernel_swapped),
-    Mistake("height and width swapped in stride", SWAP_HINT, mistake_max_stride_swapped),
-    Mistake("height and width swapped in kernel_size and stride", SWAP_HINT, mistake_max_sides_swapped),
+    Mistake(N_("stride=None taken as 1"), STRIDE_NONE_HINT, mistake_max_stride_none_as_one),
+    Mistake(N_("padded with zeros instead of -inf"), N_("pad with float('-inf') (or skip the padding): a padded "
+                                                        "pixel must never be the maximum"), mistake_max_zero_padding),
+    Mistake(N_("ceil_mode ignored"), CEIL_HINT, mistake_max_ceil_mode_ignored),
+    Mistake(N_("ceil_mode without torch's last-window rule"), LAST_WINDOW_HINT, mistake_max_no_last_window_rule),
+    Mistake(N_("dilation ignored"), N_("a window takes every d-th pixel: rows i*s - p + d*a for a in range(kh), "
+                                       "and spans d*(k-1)+1 pixels"), mistake_max_dilation_ignored),
+    Mistake(N_("height and width swapped in kernel_size"), SWAP_HINT, mistake_max_kernel_swapped),
+    Mistake(N_("height and width swapped in stride"), SWAP_HINT, mistake_max_stride_swapped),
+    Mistake(N_("height and width swapped in kernel_size and stride"), SWAP_HINT, mistake_max_sides_swapped),
 )
 
 AVG_MISTAKES = (
-    Mistake("stride=None taken as 1", STRIDE_NONE_HINT, mistake_avg_stride_none_as_one),
-    Mistake("count_include_pad ignored (padding never counted)", "with count_include_pad=True the divisor counts "
-            "the padded pixels of the window too (only the part past the padded input is left out)",
+    Mistake(N_("stride=None taken as 1"), STRIDE_NONE_HINT, mistake_avg_stride_none_as_one),
+    Mistake(N_("count_include_pad ignored (padding never counted)"),
+            N_("with count_include_pad=True the divisor counts the padded pixels of the window too (only the "
+               "part past the padded input is left out)"),
             mistake_avg_padding_never_counted),
-    Mistake("count_include_pad ignored (padding always counted)", "with count_include_pad=False divide by the "
-            "number of real input pixels in the window, not by its size", mistake_avg_padding_always_counted),
-    Mistake("ceil_mode ignored", CEIL_HINT, mistake_avg_ceil_mode_ignored),
-    Mistake("ceil_mode without torch's last-window rule", LAST_WINDOW_HINT, mistake_avg_no_last_window_rule),
-    Mistake("height and width swapped in kernel_size", SWAP_HINT, mistake_avg_kernel_swapped),
-    Mistake("height and width swapped in stride", SWAP_HINT, mistake_avg_stride_swapped),
-    Mistake("height and width swapped in kernel_size and stride", SWAP_HINT, mistake_avg_sides_swapped),
-    Mistake("divisor always kh*kw", "a ceil_mode window that runs past the padded input is divided by its "
-            "part inside it: min(start + k, n + p) - start per axis, start = i*s - p", mistake_avg_full_kernel_divisor),
+    Mistake(N_("count_include_pad ignored (padding always counted)"),
+            N_("with count_include_pad=False divide by the number of real input pixels in the window, not by its "
+               "size"), mistake_avg_padding_always_counted),
+    Mistake(N_("ceil_mode ignored"), CEIL_HINT, mistake_avg_ceil_mode_ignored),
+    Mistake(N_("ceil_mode without torch's last-window rule"), LAST_WINDOW_HINT, mistake_avg_no_last_window_rule),
+    Mistake(N_("height and width swapped in kernel_size"), SWAP_HINT, mistake_avg_kernel_swapped),
+    Mistake(N_("height and width swapped in stride"), SWAP_HINT, mistake_avg_stride_swapped),
+    Mistake(N_("height and width swapped in kernel_size and stride"), SWAP_HINT, mistake_avg_sides_swapped),
+    Mistake(N_("divisor always kh*kw"), N_("a ceil_mode window that runs past the padded input is divided by its "
+                                           "part inside it: min(start + k, n + p) - start per axis, start = i*s - p"),
+            mistake_avg_full_kernel_divisor),
 )
 
 
@@ -303,44 +307,45 @@ def grid(*shape: int, negative: bool = False) -> torch.Tensor:
 CEIL_ARGS = dict(stride=2, padding=(1, 0), ceil_mode=True)
 
 MAX_EXAMPLES = (
-    Call((grid(2, 2, 4, 6), 2), label="a 2x2 pool, stride None (so stride = kernel)"),
+    Call((grid(2, 2, 4, 6), 2), label=N_("a 2x2 pool, stride None (so stride = kernel)")),
     Call((grid(1, 3, 4, negative=True), 2), dict(stride=1, padding=1),
-         label="all-negative input with padding: max pooling pads with -inf"),
+         label=N_("all-negative input with padding: max pooling pads with -inf")),
     Call((grid(1, 3, 5, negative=True), 2), CEIL_ARGS,
-         label="ceil_mode: an extra column; no window may start past the input and left padding"),
-    Call((grid(1, 1, 5, 7), (2, 3), (1, 2), (1, 1), 2), label="dilation 2, asymmetric kernel and stride"),
-    Call((grid(2, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label="a 1x3 kernel with stride (2, 1)"),
+         label=N_("ceil_mode: an extra column; no window may start past the input and left padding")),
+    Call((grid(1, 1, 5, 7), (2, 3), (1, 2), (1, 1), 2), label=N_("dilation 2, asymmetric kernel and stride")),
+    Call((grid(2, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label=N_("a 1x3 kernel with stride (2, 1)")),
 )
 
 AVG_EXAMPLES = (
-    Call((grid(2, 2, 4, 6), 2), label="a 2x2 average pool, stride None (so stride = kernel)"),
+    Call((grid(2, 2, 4, 6), 2), label=N_("a 2x2 average pool, stride None (so stride = kernel)")),
     Call((grid(1, 3, 4), 3), dict(stride=1, padding=1, count_include_pad=False),
-         label="padding, count_include_pad=False: divide by the input pixels only"),
+         label=N_("padding, count_include_pad=False: divide by the input pixels only")),
     # before the ceil_mode examples, so that swapped sides show on windows that fit the input
-    Call((grid(1, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label="a 1x3 kernel with stride (2, 1)"),
+    Call((grid(1, 1, 3, 7), (1, 3)), dict(stride=(2, 1)), label=N_("a 1x3 kernel with stride (2, 1)")),
     Call((grid(1, 3, 5), 2), CEIL_ARGS,
-         label="ceil_mode: the last column's windows are clipped to the input (divisor 2, not 4)"),
+         label=N_("ceil_mode: the last column's windows are clipped to the input (divisor 2, not 4)")),
     Call((grid(1, 3, 5), 2), {**CEIL_ARGS, "count_include_pad": False},
-         label="ceil_mode with count_include_pad=False"),
+         label=N_("ceil_mode with count_include_pad=False")),
     Call((grid(1, 2, 6), (2, 3), (1, 2), (0, 1), True, True),
-         label="ceil_mode: the last window covers a padded column and runs past it (divisor 2*2, not 2*3)"),
+         label=N_("ceil_mode: the last window covers a padded column and runs past it (divisor 2*2, not 2*3)")),
 )
 
 
 def shared_error_cases() -> tuple[ErrorCase, ...]:
     x = grid(1, 4, 5)
     return (
-        ErrorCase(Call((x, 2), dict(padding=2)), "padding 2 with kernel 2 (more than half the kernel)"),
+        ErrorCase(Call((x, 2), dict(padding=2)), N_("padding 2 with kernel 2 (more than half the kernel)")),
         ErrorCase(Call((x, (2, 4)), dict(padding=(2, 0))),
-                  "padding (2, 0) with kernel (2, 4): the height padding is more than half the kernel's height"),
-        ErrorCase(Call((x, (5, 2))), "kernel (5, 2) on 4 rows, no padding: no window fits"),
+                  N_("padding (2, 0) with kernel (2, 4): the height padding is more than half the kernel's "
+                     "height")),
+        ErrorCase(Call((x, (5, 2))), N_("kernel (5, 2) on 4 rows, no padding: no window fits")),
     )
 
 
 register(Exercise(
     module="ex08_pooling",
-    title="Max and average pooling",
-    notes=r"""Pooling slides a $k_h \times k_w$ window over each channel separately with stride $s$
+    title=N_("Max and average pooling"),
+    notes=N_(r"""Pooling slides a $k_h \times k_w$ window over each channel separately with stride $s$
 (which defaults to the kernel size when it is None) and keeps the maximum or the mean of each
 window. Along one axis of $n$ pixels with padding $p$ and dilation $d$ there are
 $\lfloor (n + 2p - d(k-1) - 1) / s \rfloor + 1$ windows; with `ceil_mode` the floor becomes a
@@ -348,35 +353,35 @@ ceiling, except that a window must start inside the input or its left padding (a
 would start further right is dropped). Max pooling pads with $-\infty$, so padding never wins.
 Average pooling divides by the window's size clipped to the padded input when
 `count_include_pad=True` (a `ceil_mode` window may run past it), and by the number of real input
-pixels it covers otherwise. Padding may be at most half the kernel.""",
+pixels it covers otherwise. Padding may be at most half the kernel."""),
     tasks=(
         Task(
             name="max_pool2d",
-            summary="torch.nn.functional.max_pool2d by hand, (N, C, H, W) or (C, H, W)",
+            summary=N_("torch.nn.functional.max_pool2d by hand, (N, C, H, W) or (C, H, W)"),
             calls=max_pool_calls,
             reference=reference_max_pool2d,
             examples=MAX_EXAMPLES,
             error_cases=(*shared_error_cases(),
                          ErrorCase(Call((grid(1, 4, 5), 2), dict(dilation=(4, 1))),
-                                   "kernel 2 with dilation 4 spans 5 rows, more than the input's 4")),
+                                   N_("kernel 2 with dilation 4 spans 5 rows, more than the input's 4"))),
             checks=(*checks.standard(), checks.raises_like_torch()),
             mistakes=MAX_MISTAKES,
-            hint="windows per axis: (n + 2p - d*(k-1) - 1) // s + 1 (ceil with ceil_mode, except for a "
-                 "last window that would start in the right padding); stride None means stride = "
-                 "kernel_size; pad with -inf, not 0; the first number of a pair is the height",
+            hint=N_("windows per axis: (n + 2p - d*(k-1) - 1) // s + 1 (ceil with ceil_mode, except for a "
+                    "last window that would start in the right padding); stride None means stride = "
+                    "kernel_size; pad with -inf, not 0; the first number of a pair is the height"),
         ),
         Task(
             name="avg_pool2d",
-            summary="torch.nn.functional.avg_pool2d by hand, (N, C, H, W) or (C, H, W)",
+            summary=N_("torch.nn.functional.avg_pool2d by hand, (N, C, H, W) or (C, H, W)"),
             calls=avg_pool_calls,
             reference=reference_avg_pool2d,
             examples=AVG_EXAMPLES,
             error_cases=shared_error_cases(),
             checks=(*checks.standard(), checks.raises_like_torch()),
             mistakes=AVG_MISTAKES,
-            hint="windows per axis: (n + 2p - k) // s + 1 (ceil with ceil_mode, except for a last window "
-                 "that would start in the right padding); divisor: the window clipped to the padded input "
-                 "(count_include_pad=True) or to the input itself (False)",
+            hint=N_("windows per axis: (n + 2p - k) // s + 1 (ceil with ceil_mode, except for a last window "
+                    "that would start in the right padding); divisor: the window clipped to the padded input "
+                    "(count_include_pad=True) or to the input itself (False)"),
         ),
     ),
 ))

@@ -20,6 +20,7 @@ from grader import strategies
 from grader.checks import run_property
 from grader.context import Context
 from grader.exercise import Call, Check, Exercise, Mistake, Task
+from grader.i18n import N_, _
 from grader.judge import Variant, judge_call, prepare, refuse
 from grader.outcome import CheckFailed, Failure
 from grader.registry import register
@@ -66,12 +67,14 @@ def mistake_jump_set_to_stride(layers: Sequence[Layer]) -> tuple[int, int, float
 
 def mistake_dilation_ignored(layers: Sequence[Layer]) -> tuple[int, int, float]:
     """Uses the kernel size as the window's width, as if every dilation were 1."""
-    return reference_receptive_field([(kernel, stride, padding, 1) for kernel, stride, padding, _ in layers])
+    return reference_receptive_field([(kernel, stride, padding, 1)
+                                      for kernel, stride, padding, _dilation in layers])
 
 
 def mistake_padding_ignored(layers: Sequence[Layer]) -> tuple[int, int, float]:
     """Moves ``start`` by (k_eff - 1) / 2 * jump, forgetting the padding's shift to the left."""
-    return reference_receptive_field([(kernel, stride, 0, dilation) for kernel, stride, _, dilation in layers])
+    return reference_receptive_field([(kernel, stride, 0, dilation)
+                                      for kernel, stride, _padding, dilation in layers])
 
 
 def mistake_start_at_left_edge(layers: Sequence[Layer]) -> tuple[int, int, float]:
@@ -104,24 +107,30 @@ def mistake_jump_updated_first(layers: Sequence[Layer]) -> tuple[int, int, float
     return size, jump, start
 
 
-SIZE_HINT = "the size starts at 1 (one pixel) and grows by (k_eff - 1) * jump per layer"
+SIZE_HINT = N_("the size starts at 1 (one pixel) and grows by (k_eff - 1) * jump per layer")
 
 MISTAKES = (
-    Mistake("the layer's own stride used instead of the cumulative jump", "grow the size by (k_eff - 1) * jump, "
-            "where jump is the product of the strides of the earlier layers, not this layer's stride",
+    Mistake(N_("the layer's own stride used instead of the cumulative jump"),
+            N_("grow the size by (k_eff - 1) * jump, where jump is the product of the strides of the earlier "
+               "layers, not this layer's stride"),
             mistake_own_stride_in_size),
-    Mistake("jump set to the layer's stride instead of multiplied by it", "jump is the product of all the strides "
-            "so far: jump *= stride, not jump = stride", mistake_jump_set_to_stride),
-    Mistake("dilation ignored", "a dilated kernel spans k_eff = d*(k-1)+1 input pixels of its layer: use k_eff, "
-            "not k", mistake_dilation_ignored),
-    Mistake("padding ignored in start", "padding p shifts the first window p of the layer's inputs to the left: "
-            "start += ((k_eff-1)/2 - p) * jump", mistake_padding_ignored),
-    Mistake("start at the field's left edge instead of its centre", "start is the centre of the first field: "
-            "start += ((k_eff-1)/2 - p) * jump, i.e. its left edge plus (size-1)/2", mistake_start_at_left_edge),
-    Mistake("size one pixel too small", SIZE_HINT, mistake_size_one_too_small),
-    Mistake("size one pixel too large", SIZE_HINT, mistake_size_one_too_large),
-    Mistake("jump multiplied before updating size and start", "update size and start with the jump of the "
-            "layer's inputs, then jump *= stride: a stride spaces the outputs, not its own window",
+    Mistake(N_("jump set to the layer's stride instead of multiplied by it"),
+            N_("jump is the product of all the strides so far: jump *= stride, not jump = stride"),
+            mistake_jump_set_to_stride),
+    Mistake(N_("dilation ignored"),
+            N_("a dilated kernel spans k_eff = d*(k-1)+1 input pixels of its layer: use k_eff, not k"),
+            mistake_dilation_ignored),
+    Mistake(N_("padding ignored in start"),
+            N_("padding p shifts the first window p of the layer's inputs to the left: "
+               "start += ((k_eff-1)/2 - p) * jump"), mistake_padding_ignored),
+    Mistake(N_("start at the field's left edge instead of its centre"),
+            N_("start is the centre of the first field: start += ((k_eff-1)/2 - p) * jump, i.e. its left edge "
+               "plus (size-1)/2"), mistake_start_at_left_edge),
+    Mistake(N_("size one pixel too small"), SIZE_HINT, mistake_size_one_too_small),
+    Mistake(N_("size one pixel too large"), SIZE_HINT, mistake_size_one_too_large),
+    Mistake(N_("jump multiplied before updating size and start"),
+            N_("update size and start with the jump of the layer's inputs, then jump *= stride: a stride spaces "
+               "the outputs, not its own window"),
             mistake_jump_updated_first),
 )
 
@@ -137,8 +146,9 @@ def gradient_footprint(layers: Sequence[Layer]) -> dict[str, Any]:
     ``start`` the centre of the footprint of ``unit`` less ``unit * jump``. Also returned:
     ``unit``, ``length`` (of the input) and ``first``/``last`` (the footprint's ends).
     """
-    bound = math.prod(dilation * (kernel - 1) + 1 + stride for kernel, stride, _, dilation in layers)
-    reach = math.prod(stride for _, stride, _, _ in layers) * (1 + sum(p for _, _, p, _ in layers))
+    bound = math.prod(dilation * (kernel - 1) + 1 + stride for kernel, stride, _padding, dilation in layers)
+    reach = math.prod(stride for _kernel, stride, _padding, _dilation in layers) * (
+        1 + sum(p for _kernel, _stride, p, _dilation in layers))
     length = 4 * (bound + reach) + 8
     x = torch.ones(1, 1, length, dtype=torch.float64, requires_grad=True)
     y = x
@@ -154,7 +164,7 @@ def gradient_footprint(layers: Sequence[Layer]) -> dict[str, Any]:
         if first == 0 or last == length - 1:
             raise AssertionError(f"the field of unit {u} reaches the border of an input of {length} pixels")
         ends.append((first, last))
-    (first, last), (next_first, _) = ends
+    (first, last), (next_first, _next_last) = ends
     jump = next_first - first
     return dict(size=last - first + 1, jump=jump, start=(first + last) / 2 - unit * jump, unit=unit,
                 length=length, first=first, last=last)
@@ -163,11 +173,15 @@ def gradient_footprint(layers: Sequence[Layer]) -> dict[str, Any]:
 def footprint_details(layers: Sequence[Layer]) -> list[str]:
     """The measurement in words, for the feedback under a wrong answer."""
     m = gradient_footprint(layers)
-    return [f"measured: in a stack of real convolutions on an input of {m['length']} pixels, output unit "
-            f"{m['unit']} has a non-zero gradient at input pixels {m['first']} to {m['last']} "
-            f"(size {m['size']}, centre {(m['first'] + m['last']) / 2:g}) and unit {m['unit'] + 1} at pixels "
-            f"{m['first'] + m['jump']} to {m['last'] + m['jump']} (jump {m['jump']}); so unit 0 is centred at "
-            f"{(m['first'] + m['last']) / 2:g} - {m['unit']}*{m['jump']} = {m['start']:g}"]
+    centre = (m["first"] + m["last"]) / 2
+    # the input is at least 16 pixels long (see gradient_footprint): "pixels" is always plural
+    line = _("measured: in a stack of real convolutions on an input of {length} pixels, output unit {unit} has a "
+             "non-zero gradient at input pixels {first} to {last} (size {size}, centre {centre}) and unit "
+             "{next_unit} at pixels {next_first} to {next_last} (jump {jump}); so unit 0 is centred at "
+             "{centre} - {unit}*{jump} = {start}")
+    return [line.format(length=m["length"], unit=m["unit"], first=m["first"], last=m["last"], size=m["size"],
+                        centre=format(centre, "g"), next_unit=m["unit"] + 1, next_first=m["first"] + m["jump"],
+                        next_last=m["last"] + m["jump"], jump=m["jump"], start=format(m["start"], "g"))]
 
 
 @st.composite
@@ -183,16 +197,16 @@ def calls() -> st.SearchStrategy[Call]:
     return layer_stacks().map(lambda layers: Call((layers,)))
 
 
-NOTES_EXAMPLE = Call(([(3, 1, 0, 1), (3, 1, 0, 1)],), label="the notes' two 3-wide layers (s3 sees x1 to x5)")
+NOTES_EXAMPLE = Call(([(3, 1, 0, 1), (3, 1, 0, 1)],), label=N_("the notes' two 3-wide layers (s3 sees x1 to x5)"))
 EXAMPLES = (  # simplest first, so a wrong answer is shown on the smallest stack that exposes it
-    Call(([],), label="no layers: one pixel, centred at 0"),
+    Call(([],), label=N_("no layers: one pixel, centred at 0")),
     NOTES_EXAMPLE,
-    Call(([(3, 2, 0, 1)],), label="one layer: a stride does not widen its own layer's field"),
-    Call(([(3, 1, 0, 2)],), label="dilation 2 spreads a 3-wide kernel over 5 pixels"),
-    Call(([(3, 1, 1, 1), (2, 2, 1, 1)],), label="padding moves the first field's centre left of pixel 0"),
-    Call(([(3, 2, 0, 1), (3, 2, 0, 1), (3, 1, 0, 1)],), label="strides compound: the jump is their product"),
+    Call(([(3, 2, 0, 1)],), label=N_("one layer: a stride does not widen its own layer's field")),
+    Call(([(3, 1, 0, 2)],), label=N_("dilation 2 spreads a 3-wide kernel over 5 pixels")),
+    Call(([(3, 1, 1, 1), (2, 2, 1, 1)],), label=N_("padding moves the first field's centre left of pixel 0")),
+    Call(([(3, 2, 0, 1), (3, 2, 0, 1), (3, 1, 0, 1)],), label=N_("strides compound: the jump is their product")),
     Call(([(5, 1, 0, 1), (2, 2, 0, 1), (3, 1, 0, 1), (2, 2, 0, 1)],),
-         label="the notes' CNNNet: conv 5, max pool 2/2, conv 3, max pool 2/2"),
+         label=N_("the notes' CNNNet: conv 5, max pool 2/2, conv 3, max pool 2/2")),
 )
 
 
@@ -204,13 +218,13 @@ def returns_three_numbers(task: Task, ctx: Context) -> None:
     got = outcome.value
     problem = None
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        problem = "should return a tuple (size, jump, start)"
+        problem = _("{task} should return a tuple (size, jump, start); got {got}")
     elif not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in got[:2]):
-        problem = "size and jump should be ints"
+        problem = _("{task} size and jump should be ints; got {got}")
     elif isinstance(got[2], bool) or not isinstance(got[2], numbers.Real):
-        problem = "start should be a number (a float, as it can be a half pixel)"
+        problem = _("{task} start should be a number (a float, as it can be a half pixel); got {got}")
     if problem:
-        raise CheckFailed(Failure("failed", f"receptive_field {problem}; got {got!r}", call=NOTES_EXAMPLE,
+        raise CheckFailed(Failure("failed", problem.format(task=task.name, got=repr(got)), call=NOTES_EXAMPLE,
                                   expected=reference_receptive_field(*NOTES_EXAMPLE.args), got=got))
 
 
@@ -231,8 +245,8 @@ def matches_reference(task: Task, ctx: Context) -> None:
 
 register(Exercise(
     module="ex09_receptive_field",
-    title="Receptive fields",
-    notes=r"""A unit of the last layer depends on a window of input pixels: its receptive field. Walk
+    title=N_("Receptive fields"),
+    notes=N_(r"""A unit of the last layer depends on a window of input pixels: its receptive field. Walk
 the layers from the input, keeping three numbers for the units reached so far: `size` (the
 field's width in input pixels), `jump` (the distance in input pixels between neighbouring units)
 and `start` (the input coordinate of the centre of the first unit's field, pixel $i$ being at
@@ -241,24 +255,25 @@ dilation $d$ spans $k' = d(k-1)+1$ of its inputs, so `size` grows by $(k'-1)\cdo
 `start` moves by $((k'-1)/2 - p)\cdot$`jump` (padding can make it negative); only then is `jump`
 multiplied by $s$, since a layer's stride spaces its outputs, not its own window. Return
 `(size, jump, start)` as a tuple or list: `size` and `jump` ints, `start` any real number
-(`2` and `2.0` are both accepted).""",
+(`2` and `2.0` are both accepted)."""),
     tasks=(
         Task(
             name="receptive_field",
-            summary="(size, jump, start) of a stack of (kernel, stride, padding, dilation) layers",
+            summary=N_("(size, jump, start) of a stack of (kernel, stride, padding, dilation) layers"),
             calls=calls,
             reference=reference_receptive_field,
             forbidden=None,
             examples=EXAMPLES,
             checks=(
-                Check("returns_three_numbers", "returns (size, jump, start): two ints and a number", 1,
+                Check("returns_three_numbers", N_("returns (size, jump, start): two ints and a number"), 1,
                       returns_three_numbers),
-                Check("matches_reference", "size, jump and start are right for every stack of layers, "
-                      "as the gradient of one output unit of real convolutions shows", 3, matches_reference),
+                Check("matches_reference", N_("size, jump and start are right for every stack of layers, "
+                                              "as the gradient of one output unit of real convolutions shows"),
+                      3, matches_reference),
             ),
             mistakes=MISTAKES,
-            hint="walk the layers in order from the input: k_eff = d*(k-1)+1; size += (k_eff-1)*jump; "
-                 "start += ((k_eff-1)/2 - p)*jump; then jump *= s",
+            hint=N_("walk the layers in order from the input: k_eff = d*(k-1)+1; size += (k_eff-1)*jump; "
+                    "start += ((k_eff-1)/2 - p)*jump; then jump *= s"),
         ),
     ),
 ))

@@ -20,6 +20,7 @@ from grader.checks import run_property
 from grader.compare import describe_type
 from grader.context import Context
 from grader.exercise import Call, Check, Exercise, Mistake, Task
+from grader.i18n import N_, _
 from grader.judge import refuse
 from grader.modeltasks import fit, forward, named, seeded
 from grader.outcome import CheckFailed, Failure
@@ -76,17 +77,17 @@ class InputIgnored(ReferenceFCN):
         return super().forward(torch.zeros_like(x))
 
 
-LINEAR_HEAD = Mistake("a fully connected layer (nn.Linear) scoring the features",
-                      "score each pixel with a 1x1 convolution: nn.Conv2d(channels, num_classes, kernel_size=1)",
+LINEAR_HEAD = Mistake(N_("a fully connected layer (nn.Linear) scoring the features"),
+                      N_("score each pixel with a 1x1 convolution: nn.Conv2d(channels, num_classes, kernel_size=1)"),
                       LinearHead)
-ODD_SIDES_LOST = Mistake("odd sides lost: pooling rounds them down and the upsampling does not restore them",
-                         "call the transposed convolution with output_size=x.shape[-2:] (or crop or pad the "
-                         "result to H x W)", OddSidesLost)
-NUM_CLASSES_IGNORED = Mistake("num_classes ignored (always 2 output channels)",
-                              "the 1x1 convolution and the upsampling have num_classes output channels",
+ODD_SIDES_LOST = Mistake(N_("odd sides lost: pooling rounds them down and the upsampling does not restore them"),
+                         N_("call the transposed convolution with output_size=x.shape[-2:] (or crop or pad the "
+                            "result to H x W)"), OddSidesLost)
+NUM_CLASSES_IGNORED = Mistake(N_("num_classes ignored (always 2 output channels)"),
+                              N_("the 1x1 convolution and the upsampling have num_classes output channels"),
                               NumClassesIgnored)
-CONSTANT_OUTPUT = Mistake("the same class predicted for every pixel (the scores do not depend on the input)",
-                          "the class scores must be computed from the input by the convolutions", InputIgnored)
+CONSTANT_OUTPUT = Mistake(N_("the same class predicted for every pixel (the scores do not depend on the input)"),
+                          N_("the class scores must be computed from the input by the convolutions"), InputIgnored)
 MISTAKES = (LINEAR_HEAD, ODD_SIDES_LOST, NUM_CLASSES_IGNORED, CONSTANT_OUTPUT)
 
 
@@ -130,11 +131,12 @@ class _LinearCalls(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
-def fully_connected(cls: type, device: str, seed: int) -> dict[str, list[str]]:
-    """Procedure: the fully connected parts of ``cls()``: {"modules": names of its nn.Linear /
-    nn.Bilinear submodules, "functions": linear functions its forward calls on a 16x16 input}."""
+def fully_connected(cls: type, device: str, seed: int) -> dict[str, list]:
+    """Procedure: the fully connected parts of ``cls()``: {"modules": (name, class name) of its
+    nn.Linear / nn.Bilinear submodules (name "" for the model itself), "functions": linear
+    functions its forward calls on a 16x16 input}."""
     model = seeded(cls, seed).to(device).eval()
-    modules = [f"{name or 'the model'} ({type(m).__name__})" for name, m in model.named_modules()
+    modules = [(name, type(m).__name__) for name, m in model.named_modules()
                if isinstance(m, (nn.Linear, nn.Bilinear))]
     x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(seed)).to(device)
     calls = _LinearCalls()
@@ -148,7 +150,9 @@ def fit_and_predict(cls: type, kwargs: dict[str, int], train_images: torch.Tenso
     """Procedure: train ``cls(**kwargs)`` on (train_images, train_masks) with Adam and per-pixel
     cross-entropy, full batch, for ``steps`` steps; return {"initial_loss", "final_loss",
     "predictions": the arg-max class of each test pixel, (N, H, W) on the CPU}, or
-    {"untrainable": why} when the output cannot be trained against the masks."""
+    {"untrainable": why} when the output cannot be trained against the masks: "raised" (with
+    "raised": what forward raised), "shape" (with "shape": what it returned, "wanted": the shape
+    expected), "no_parameters" or "detached"; the judge words it (:func:`untrainable`)."""
     model = seeded(cls, seed, **kwargs).to(device).train()
     x, y = train_images.to(device, copy=True), train_masks.to(device, copy=True)
     with torch.random.fork_rng(devices=[]):
@@ -157,14 +161,13 @@ def fit_and_predict(cls: type, kwargs: dict[str, int], train_images: torch.Tenso
         out = result.get("out")
         wanted = (len(x), kwargs["num_classes"], *x.shape[-2:])
         if "raised" in result:
-            return {"untrainable": f"its forward raised {result['raised']}"}
+            return {"untrainable": "raised", "raised": result["raised"]}
         if type(out) is not torch.Tensor or tuple(out.shape) != wanted:
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else describe_type(out)
-            return {"untrainable": f"it maps the training images {tuple(x.shape)} to {shape}, not {wanted}"}
+            return {"untrainable": "shape", "shape": str(shape), "wanted": str(wanted)}
         parameters = [p for p in model.parameters() if p.requires_grad]
         if not parameters or not out.requires_grad:
-            return {"untrainable": "it has no trainable parameters" if not parameters else
-                    "its output does not depend on its parameters (detached, .data or no_grad)"}
+            return {"untrainable": "detached" if parameters else "no_parameters"}
         losses = fit(model, parameters, x, y, steps, lr)
         model.eval()
         with torch.no_grad():
@@ -174,6 +177,19 @@ def fit_and_predict(cls: type, kwargs: dict[str, int], train_images: torch.Tenso
 
 # ----------------------------------------------------------------------------------------------
 # The judge side.
+
+
+def untrainable(result: dict[str, Any]) -> str:
+    """Why :func:`fit_and_predict` could not train the network, in words."""
+    why = result["untrainable"]
+    if why == "raised":
+        return _("its forward raised {raised}").format(raised=result["raised"])
+    if why == "shape":
+        return _("it maps the training images {images} to {shape}, not {wanted}").format(
+            images=tuple(TRAIN_IMAGES.shape), shape=result["shape"], wanted=result["wanted"])
+    if why == "no_parameters":
+        return _("it has no trainable parameters")
+    return _("its output does not depend on its parameters (detached, .data or no_grad)")
 
 
 def describe_model(kwargs: dict[str, int]) -> str:
@@ -195,11 +211,11 @@ def shape_calls(draw: Any) -> Call:
 
 
 SHAPE_EXAMPLES = (
-    shape_call({}, (2, 3, 32, 32), label="the defaults, FCN()"),
-    shape_call({"in_channels": 3, "num_classes": 2}, (1, 3, 9, 13), label="odd sides"),
-    shape_call({"in_channels": 1, "num_classes": 3}, (2, 1, 8, 63), label="the smallest and a large odd side"),
-    shape_call({"in_channels": 4, "num_classes": 5}, (1, 4, 64, 37), label="the largest side"),
-    shape_call({"in_channels": 2, "num_classes": 1}, (1, 2, 30, 11), label="one class"),
+    shape_call({}, (2, 3, 32, 32), label=N_("the defaults, FCN()")),
+    shape_call({"in_channels": 3, "num_classes": 2}, (1, 3, 9, 13), label=N_("odd sides")),
+    shape_call({"in_channels": 1, "num_classes": 3}, (2, 1, 8, 63), label=N_("the smallest and a large odd side")),
+    shape_call({"in_channels": 4, "num_classes": 5}, (1, 4, 64, 37), label=N_("the largest side")),
+    shape_call({"in_channels": 2, "num_classes": 1}, (1, 2, 30, 11), label=N_("one class")),
 )
 
 
@@ -210,9 +226,9 @@ def _judge_shape(task: Task, ctx: Context, call: Call) -> None:
     refuse(outcome, task, call)
     model, result = describe_model(kwargs), outcome.value
     if "raised" in result:
-        raise CheckFailed(Failure("error", f"{model} raised {result['raised']} on an input of shape {input_shape}",
-                                  call=call))
-    n, _, h, w = input_shape
+        raise CheckFailed(Failure("error", _("{model} raised {raised} on an input of shape {shape}").format(
+                                      model=model, raised=result["raised"], shape=input_shape), call=call))
+    n, _channels, h, w = input_shape
     expected = (n, kwargs.get("num_classes", 2), h, w)
     got = result.get("shape")
     if got != expected:
@@ -221,9 +237,14 @@ def _judge_shape(task: Task, ctx: Context, call: Call) -> None:
             mistake = NUM_CLASSES_IGNORED if got[1] == 2 else None
         elif got is not None and len(got) == 4 and got[2] <= h and got[3] <= w:
             mistake = ODD_SIDES_LOST
-        shown = f"shape {got}" if got is not None else f"a {result['type']}, not a tensor"
-        raise CheckFailed(named(Failure("failed", f"{model} maps an input of shape {input_shape} to {shown}; "
-                                        f"expected shape {expected}", call=call, kind="shape"), mistake))
+        if got is not None:
+            headline = _("{model} maps an input of shape {shape} to shape {got}; expected shape {expected}")
+        else:
+            headline = _("{model} maps an input of shape {shape} to a {got}, not a tensor; expected shape "
+                         "{expected}")
+        headline = headline.format(model=model, shape=input_shape, got=got if got is not None else result["type"],
+                                   expected=expected)
+        raise CheckFailed(named(Failure("failed", headline, call=call, kind="shape"), mistake))
 
 
 def check_output_shape(task: Task, ctx: Context) -> None:
@@ -233,10 +254,12 @@ def check_output_shape(task: Task, ctx: Context) -> None:
 def check_no_linear(task: Task, ctx: Context) -> None:
     outcome = ctx.run_procedure(f"{PROCEDURES}:fully_connected", task, (str(ctx.settings.device), SEED))
     refuse(outcome, task, None)
-    found = outcome.value["modules"] + outcome.value["functions"]
+    model = _("the model")
+    modules = [f"{name or model} ({kind})" for name, kind in outcome.value["modules"]]
+    found = modules + outcome.value["functions"]
     if found:
-        raise CheckFailed(named(Failure("failed", f"{task.name}() is not fully convolutional: it uses "
-                                        f"{', '.join(found)}"), LINEAR_HEAD))
+        raise CheckFailed(named(Failure("failed", _("{task}() is not fully convolutional: it uses {found}").format(
+                                            task=task.name, found=", ".join(found))), LINEAR_HEAD))
 
 
 SIDE = 28  # of the training and test images
@@ -249,7 +272,7 @@ def squares(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     masks = torch.zeros(n, SIDE, SIDE, dtype=torch.int64)
     for mask in masks:
-        for _ in range(2):
+        for _square in range(2):
             s = int(torch.randint(SQUARE_SIDES[0], SQUARE_SIDES[1] + 1, (), generator=g))
             r, c = (int(v) for v in torch.randint(0, SIDE - s + 1, (2,), generator=g))
             mask[r:r + s, c:c + s] = 1
@@ -267,6 +290,11 @@ MIN_IOU = 0.7
 pooling); nets that pool twice and upsample by 4 (transposed convolution or bilinear
 interpolation, with batch norm and dropout or without) reach 0.79 to 0.89. Predicting
 background everywhere scores 0, foreground everywhere 0.29."""
+# Fixed messages (marked for translation) that name the constants above; the asserts keep them in step.
+FIT_LABEL = N_("6 28x28 noise images with bright squares, and their masks")
+LEARNS_DESCRIPTION = N_("trained briefly, it segments bright squares on noise in new images (foreground IoU >= 0.7)")
+assert FIT_LABEL.startswith(f"{len(TRAIN_IMAGES)} {SIDE}x{SIDE} ")
+assert LEARNS_DESCRIPTION.endswith(f">= {MIN_IOU})")
 
 
 def foreground_iou(predictions: torch.Tensor, masks: torch.Tensor) -> float:
@@ -276,56 +304,60 @@ def foreground_iou(predictions: torch.Tensor, masks: torch.Tensor) -> float:
 
 
 def check_learns_segmentation(task: Task, ctx: Context) -> None:
-    shown = Call((TRAIN_IMAGES, TRAIN_MASKS),
-                 label=f"{len(TRAIN_IMAGES)} {SIDE}x{SIDE} noise images with bright squares, and their masks")
+    shown = Call((TRAIN_IMAGES, TRAIN_MASKS), label=FIT_LABEL)
     outcome = ctx.run_procedure(f"{PROCEDURES}:fit_and_predict", task,
                                 (FIT_KWARGS, TRAIN_IMAGES, TRAIN_MASKS, TEST_IMAGES, FIT_STEPS, FIT_LR,
                                  str(ctx.settings.device), SEED))
     refuse(outcome, task, shown)
     result, model = outcome.value, describe_model(FIT_KWARGS)
     if "untrainable" in result:
-        raise CheckFailed(Failure("failed", f"{model} cannot be trained: {result['untrainable']}", call=shown))
+        raise CheckFailed(Failure("failed", _("{model} cannot be trained: {why}").format(
+                                      model=model, why=untrainable(result)), call=shown))
     predictions = result["predictions"]
     iou = foreground_iou(predictions, TEST_MASKS)
     if not iou >= MIN_IOU:
         constant = bool((predictions == predictions.flatten()[0]).all())
         raise CheckFailed(named(Failure(
-            "failed", f"{model} does not learn to segment bright squares: after {FIT_STEPS} Adam steps (lr "
-            f"{FIT_LR}) the foreground IoU on {len(TEST_IMAGES)} new images is {iou:.2f} (at least {MIN_IOU} "
-            "needed)", call=shown,
-            details=[f"the training loss went from {result['initial_loss']:.3g} to {result['final_loss']:.3g}",
-                     (f"it predicts foreground on {float((predictions == 1).float().mean()):.0%} of the test "
-                      f"pixels ({float(TEST_MASKS.float().mean()):.0%} are)")],
-            hint="the class scores must come from learned convolutions of the input, with a nonlinearity "
-                 "between them, and reach every pixel"), CONSTANT_OUTPUT if constant else None))
+            "failed", _("{model} does not learn to segment bright squares: after {steps} Adam steps (lr {lr}) the "
+                        "foreground IoU on {n} new images is {iou} (at least {min_iou} needed)").format(
+                model=model, steps=FIT_STEPS, lr=FIT_LR, n=len(TEST_IMAGES), iou=f"{iou:.2f}", min_iou=MIN_IOU),
+            call=shown,
+            details=[_("the training loss went from {initial} to {final}").format(
+                         initial=f"{result['initial_loss']:.3g}", final=f"{result['final_loss']:.3g}"),
+                     _("it predicts foreground on {predicted} of the test pixels ({true} are)").format(
+                         predicted=f"{float((predictions == 1).float().mean()):.0%}",
+                         true=f"{float(TEST_MASKS.float().mean()):.0%}")],
+            hint=_("the class scores must come from learned convolutions of the input, with a nonlinearity "
+                   "between them, and reach every pixel")), CONSTANT_OUTPUT if constant else None))
 
 
 register(Exercise(
     module="ex11_fcn",
-    title="A fully convolutional network",
-    notes=r"""A fully convolutional network has no layer whose size depends on the image size:
+    title=N_("A fully convolutional network"),
+    notes=N_(r"""A fully convolutional network has no layer whose size depends on the image size:
 convolutions (and pooling) compute features, a $1 \times 1$ convolution turns each feature
 vector into `num_classes` scores, and a transposed convolution upsamples the scores back to the
 input's $H \times W$. It therefore accepts any input size and scores every pixel. Pooling
 rounds odd sizes down; pass `output_size=x.shape[-2:]` to the transposed convolution (or crop)
-to get exactly $H \times W$ back.""",
+to get exactly $H \times W$ back."""),
     tasks=(
         Task(
             name="FCN",
-            summary="FCN(in_channels=3, num_classes=2): (N, in_channels, H, W) -> scores (N, num_classes, H, W)",
+            summary=N_("FCN(in_channels=3, num_classes=2): (N, in_channels, H, W) -> scores (N, num_classes, H, W)"),
             calls=shape_calls,
             forbidden=None,
             examples=SHAPE_EXAMPLES,
             mistakes=MISTAKES,
             checks=(
-                Check("output_shape", "(N, in_channels, H, W) -> (N, num_classes, H, W) for H, W from 8 to 64, "
-                      "odd and non-square, several channel and class counts", 3, check_output_shape),
-                Check("no_linear", "fully convolutional: no nn.Linear layer, no F.linear call", 1, check_no_linear),
-                Check("learns_segmentation", "trained briefly, it segments bright squares on noise in new images "
-                      f"(foreground IoU >= {MIN_IOU})", 3, check_learns_segmentation),
+                Check("output_shape", N_("(N, in_channels, H, W) -> (N, num_classes, H, W) for H, W from 8 to 64, "
+                                         "odd and non-square, several channel and class counts"), 3,
+                      check_output_shape),
+                Check("no_linear", N_("fully convolutional: no nn.Linear layer, no F.linear call"), 1,
+                      check_no_linear),
+                Check("learns_segmentation", LEARNS_DESCRIPTION, 3, check_learns_segmentation),
             ),
-            hint="convolutions with padding, a pooling, a 1x1 convolution to num_classes, then "
-                 "nn.ConvTranspose2d(..., stride=2) called with output_size=x.shape[-2:]",
+            hint=N_("convolutions with padding, a pooling, a 1x1 convolution to num_classes, then "
+                    "nn.ConvTranspose2d(..., stride=2) called with output_size=x.shape[-2:]"),
         ),
     ),
 ))

@@ -1,6 +1,7 @@
 """``convgrade release OUTDIR --grader-repo OWNER/NAME [--grader-ref SHA]``: write the student
 repository (exercise stubs, the grader as source, README, CI workflow), verified to hold no
-model answer."""
+model answer. The repository speaks the language of the command (``--lang``): its README, and
+the feedback of its ``pytest exercises/`` and of its CI."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grader.i18n import _
 from grader.release.bundle import build_release
 from grader.release.leaks import LeakError
 from grader.release.workflow import WORKFLOW_PATH, GraderPin
@@ -23,16 +25,17 @@ def _git(*args: str) -> str:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``convgrade release`` to the CLI."""
-    parser = commands.add_parser("release", help="write the student repository (stubs, grader, README, CI)",
-                                 description="Write the student repository into OUTDIR: exercises/ (stubs generated "
-                                 "from solutions/), the grader as installable source, a README with the points, and "
-                                 f"{WORKFLOW_PATH}, which grades every push with the grader of --grader-repo at "
-                                 "--grader-ref. Refuses to write a repository holding any model answer.")
-    parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="a new (or empty) folder")
+    parser = commands.add_parser("release", help=_("write the student repository (stubs, grader, README, CI)"),
+                                 description=_("Write the student repository into OUTDIR: exercises/ (stubs "
+                                               "generated from solutions/), the grader as installable source, a "
+                                               "README with the points, and {workflow}, which grades every push "
+                                               "with the grader of --grader-repo at --grader-ref. Refuses to write "
+                                               "a repository holding any model answer.").format(workflow=WORKFLOW_PATH))
+    parser.add_argument("outdir", type=Path, metavar="OUTDIR", help=_("a new (or empty) folder"))
     parser.add_argument("--grader-repo", required=True, metavar="OWNER/NAME",
-                        help="the instructor's GitHub repository of this project, which student CI installs from")
+                        help=_("the instructor's GitHub repository of this project, which student CI installs from"))
     parser.add_argument("--grader-ref", default=None, metavar="SHA",
-                        help="the commit student CI installs (default: this checkout's HEAD)")
+                        help=_("the commit student CI installs (default: this checkout's HEAD)"))
     parser.set_defaults(run=run_release)
 
 
@@ -40,21 +43,23 @@ def run_release(args: argparse.Namespace) -> int:
     try:
         pin = GraderPin(args.grader_repo, args.grader_ref or _git("rev-parse", "HEAD"))
     except (ValueError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"convgrade release: {exc if isinstance(exc, ValueError) else 'no --grader-ref and no git HEAD'}",
-              file=sys.stderr)
+        why = str(exc) if isinstance(exc, ValueError) else _("no --grader-ref and no git HEAD")
+        print(_("convgrade release: {error}").format(error=why), file=sys.stderr)
         return 2
     if args.grader_ref is None and _git("status", "--porcelain", "--", *SHIPPED):
-        print(f"convgrade release: warning: {', '.join(SHIPPED)} differ from {pin.ref[:12]}, which student CI "
-              "installs: commit, push and release again to grade with this grader", file=sys.stderr)
+        print(_("convgrade release: warning: {files} differ from {ref}, which student CI installs: commit, push "
+                "and release again to grade with this grader").format(files=", ".join(SHIPPED), ref=pin.ref[:12]),
+              file=sys.stderr)
     try:
         written = build_release(args.outdir, pin)
     except FileExistsError as exc:
-        print(f"convgrade release: {exc}", file=sys.stderr)
+        print(_("convgrade release: {error}").format(error=exc), file=sys.stderr)
         return 2
     except LeakError as exc:
-        print(f"convgrade release: {exc}\nnothing was written", file=sys.stderr)
+        print(_("convgrade release: {error}\nnothing was written").format(error=exc), file=sys.stderr)
         return 1
     stubs = sum(p.parent.name == "exercises" and p.name.startswith("ex") for p in written)
-    print(f"wrote the student repository to {args.outdir} ({stubs} exercise stubs; CI grades with "
-          f"{pin.repo}@{pin.ref[:12]}); next: push it to GitHub as the students' template repository")
+    print(_("wrote the student repository to {folder} ({stubs} exercise stubs; CI grades with {repo}@{ref}); "
+            "next: push it to GitHub as the students' template repository").format(
+        folder=args.outdir, stubs=stubs, repo=pin.repo, ref=pin.ref[:12]))
     return 0

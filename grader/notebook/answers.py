@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 
 from grader.exercise import Exercise
+from grader.i18n import _
 from grader.notebook import cells
 
 if TYPE_CHECKING:
@@ -68,11 +69,13 @@ def add_answers(nb: NotebookNode, exercise: Exercise, build: Build) -> NotebookN
     tasks = {t.name: t for t in exercise.tasks}
     docstring, chunks = split(path.read_text(encoding="utf-8"))
     if docstring:
-        nb.cells.append(cells.markdown(f"## The code\n\n{docstring}"))
+        nb.cells.append(cells.markdown("## {}\n\n{}".format(_("The code"), docstring)))
     for number, chunk in enumerate(chunks, 1):
         task = tasks.get(chunk.names[0]) if chunk.names else None
         if task is not None:
-            nb.cells.append(cells.markdown(f"### `{task.name}` ({task.max_points:g} points)\n\n{task.summary}"))
+            heading = _("{function} ({points} points)").format(function=f"`{task.name}`",
+                                                               points=f"{task.max_points:g}")
+            nb.cells.append(cells.markdown(f"### {heading}\n\n{_(task.summary)}"))
         if BEGIN_SOLUTION in chunk.source:
             name = chunk.names[0] if chunk.names else f"code{number}"
             nb.cells.append(cells.solution(chunk.source, cells.answer_id(name)))

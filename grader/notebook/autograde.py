@@ -17,9 +17,10 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Enum, Integer
 
 from grader.batch import counterexample_matrices
+from grader.i18n import DEFAULT, LANGUAGES, _, set_language
 from grader.notebook import cells
 from grader.notebook.cellcode import module_code, uses_session
 from grader.notebook.kernel import DEFER_VARIABLE, DEFERRED, CheckFailedError
@@ -56,8 +57,10 @@ def verdict_outputs(passed: bool, lines: list[str], picture: bytes | None = None
     if passed:
         return [new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
     error = CheckFailedError(lines)
-    shown = [new_output("display_data", data={"image/png": base64.b64encode(picture).decode("ascii"),
-                                              "text/plain": "expected, got and their difference"})] if picture else []
+    shown = []
+    if picture:
+        shown.append(new_output("display_data", data={"image/png": base64.b64encode(picture).decode("ascii"),
+                                                      "text/plain": _("expected, got and their difference")}))
     return shown + [new_output("error", ename=type(error).__name__, evalue=lines[0] if lines else "",
                                traceback=error._render_traceback_())]
 
@@ -74,8 +77,11 @@ class GradeOutsideKernel(NbGraderPreprocessor):
 
     seed = Integer(DEFAULT_SEED, help="hypothesis seed of every check, which runs with the grading profile "
                    "(recorded: the same code always gets the same grade)").tag(config=True)
+    lang = Enum(tuple(LANGUAGES), DEFAULT, help="language of the verdicts (recorded by convgrade nbgrader --lang)"
+                ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        set_language(self.lang)
         settings = Settings(profile="grading", seed=self.seed)
         module = resources["nbgrader"]["notebook"]
         with NotebookGrader(module) as grader:
@@ -89,8 +95,9 @@ class GradeOutsideKernel(NbGraderPreprocessor):
                 except KeyError as exc:
                     self.log.error("%s: test cell %s names no check of the registry: %s", module,
                                    cells.grade_id(cell), exc)
-                    cell.outputs = verdict_outputs(False, [f"convgrade has no check {ids[0]}[{ids[1]}] "
-                                                           f"in {module}: {exc}"])
+                    cell.outputs = verdict_outputs(False, [_("convgrade has no check {task}[{check}] in {module}: "
+                                                             "{error}").format(task=ids[0], check=ids[1],
+                                                                               module=module, error=exc)])
                     continue
                 self.log.info("%s %s[%s]: %s (%.1f s)", module, *ids, result.status, result.seconds)
                 cell.outputs = verdict_outputs(result.passed, verdict_lines(check, result, settings),

@@ -3,6 +3,7 @@ and the settings that keep a correct submission from losing points to nbgrader's
 
 from __future__ import annotations
 
+from grader.i18n import DEFAULT
 from grader.stubs import STUB_LINE
 
 CELL_TIMEOUT = 300
@@ -43,6 +44,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.GradeOutsideKernel.seed = {seed}
+# The language of the verdicts (convgrade nbgrader --lang); the notebooks' armed cells hold it too.
+c.GradeOutsideKernel.lang = {lang!r}
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback shows each check's verdict, never the hidden tests.
@@ -54,7 +57,8 @@ c.GenerateFeedback.preprocessors = [
 '''
 
 
-def nbgrader_config(seed: int) -> str:
-    """The text of ``nbgrader_config.py`` for a course graded with ``seed``."""
+def nbgrader_config(seed: int, language: str = DEFAULT) -> str:
+    """The text of ``nbgrader_config.py`` for a course graded with ``seed``, its verdicts in
+    ``language`` (a key of :data:`grader.i18n.LANGUAGES`)."""
     return TEMPLATE.format(stub=f"# YOUR CODE HERE\n{STUB_LINE}", timeout=CELL_TIMEOUT, noise=STDERR_NOISE,
-                           seed=seed)
+                           seed=seed, lang=language)

@@ -1,5 +1,9 @@
 """Writing the course: nbgrader_config.py and one source notebook per exercise, built by a
-pipeline of steps from the registry and ``solutions/`` (never edited by hand)."""
+pipeline of steps from the registry and ``solutions/`` (never edited by hand).
+
+A course is written in the current language (:func:`grader.i18n.set_language`; the CLI's
+``--lang``): the notebooks' prose, and the language recorded for their grading (the armed cell's
+``lang``, ``GradeOutsideKernel.lang`` in ``nbgrader_config.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
 from grader.exercise import Exercise
+from grader.i18n import current_language
 from grader.notebook import answers, arm, config, intro, tests
 
 
@@ -48,7 +53,7 @@ def write_course(root: Path, exercises: list[Exercise], build: Build) -> list[Pa
     under ``root``; return the paths written. Existing files of the same names are replaced."""
     root.mkdir(parents=True, exist_ok=True)
     written = [root / "nbgrader_config.py"]
-    written[0].write_text(config.nbgrader_config(build.seed), encoding="utf-8")
+    written[0].write_text(config.nbgrader_config(build.seed, current_language()), encoding="utf-8")
     for exercise in exercises:
         path = root / "source" / exercise.module / f"{exercise.module}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)

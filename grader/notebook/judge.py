@@ -1,4 +1,4 @@
-"""The judge process of a notebook kernel: ``python -I -m grader.notebook.judge MODULE``.
+"""The judge process of a notebook kernel: ``python -I -m grader.notebook.judge MODULE [LANGUAGE]``.
 
 The armed cell starts it before any student code runs, so nothing a student's cell changes in
 the kernel (torch, its Tensor methods, builtins, the grader's modules) reaches it. It answers
@@ -11,7 +11,8 @@ one JSON line on stdout per JSON line on stdin:
 
 It grades the cells' code (:func:`grader.notebook.cellcode.module_code`) in a confined worker,
 writes nothing else on stdout (anything printed goes to its stderr, which the kernel keeps out
-of the notebook) and exits at the end of its input.
+of the notebook) and exits at the end of its input. Its feedback is in LANGUAGE (a key of
+:data:`grader.i18n.LANGUAGES`, the course's: the armed cell passes it on), English by default.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from grader.i18n import DEFAULT, set_language
 from grader.notebook.cellcode import module_code
 from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
 from grader.settings import Settings
@@ -45,7 +47,8 @@ def serve(grader: NotebookGrader, requests: TextIO, replies: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    module, = argv if argv is not None else sys.argv[1:]
+    module, *language = argv if argv is not None else sys.argv[1:]
+    set_language(language[0] if language else DEFAULT)
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # stray prints (torch, hypothesis) must not corrupt the replies
     with NotebookGrader(module) as grader:

@@ -1,7 +1,8 @@
 """The kernel side of a course notebook: what the locked first cell arms, what test cells call.
 
-``arm(module, seed)`` runs before any student code. It
+``arm(module, seed, lang)`` runs before any student code. It
 
+* sets the language of the feedback (the course's, :mod:`grader.i18n`);
 * starts the judge process (:mod:`grader.notebook.judge`), which imports torch and the grader
   itself: nothing a later cell changes in this kernel reaches it;
 * records the source of every cell that then runs without error (IPython's ``post_run_cell``
@@ -24,8 +25,9 @@ machinery) can fool the notebook its author sees, never the grade: ``nbgrader au
 the notebook with test cells deferred (``CONVGRADE_VERDICTS=outside``) and grades its code
 outside the kernel (:mod:`grader.notebook.autograde`).
 
-This module imports only the standard library (and IPython, which runs it), so arming is
-instant and the kernel-side code a student could reach is small.
+This module imports only the standard library (and IPython, which runs it) and the grader's
+standard-library-only helpers (:mod:`grader.i18n` reads its catalog with Babel when arming), so
+arming is quick and the kernel-side code a student could reach is small.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import tempfile
 import time
 from typing import Any
 
+from grader.i18n import _, current_language, set_language
 from grader.notebook import cellcode, integrity
 from grader.notebook.integrity import Namespace, Snapshot
 
@@ -76,11 +79,12 @@ class CheckFailedError(AssertionError):
 
 
 class Judge:
-    """The judge process and its pipes: one JSON request, one JSON reply, at a time."""
+    """The judge process and its pipes: one JSON request, one JSON reply, at a time; its
+    feedback is in ``language``."""
 
-    def __init__(self, module: str):
+    def __init__(self, module: str, language: str):
         self._log = tempfile.TemporaryFile()
-        self._process = subprocess.Popen([sys.executable, "-I", "-m", "grader.notebook.judge", module],
+        self._process = subprocess.Popen([sys.executable, "-I", "-m", "grader.notebook.judge", module, language],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                          bufsize=0, close_fds=True)
 
@@ -100,8 +104,9 @@ class Judge:
             ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self._process.kill()
-                raise CheckFailedError([f"the grader did not answer within {timeout:g} s and was stopped; "
-                                        "restart the kernel and run the notebook from the top"])
+                raise CheckFailedError([_("the grader did not answer within {seconds} s and was stopped; restart "
+                                          "the kernel and run the notebook from the top").format(
+                                              seconds=f"{timeout:g}")])
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 raise CheckFailedError([self._stopped()])
@@ -112,9 +117,11 @@ class Judge:
         code = self._process.wait()
         self._log.seek(0)
         last = self._log.read().decode(errors="replace").strip().splitlines()[-1:]
-        why = f" ({last[0][:300]})" if last else ""
-        return (f"the grader's judge process stopped (exit status {code}){why}; restart the kernel and run "
-                "the notebook from the top")
+        if last:
+            return _("the grader's judge process stopped (exit status {code}) ({why}); restart the kernel and run "
+                     "the notebook from the top").format(code=code, why=last[0][:300])
+        return _("the grader's judge process stopped (exit status {code}); restart the kernel and run the notebook "
+                 "from the top").format(code=code)
 
 
 class Session:
@@ -122,10 +129,10 @@ class Session:
 
     __slots__ = ("seed", "_judge", "_cells", "_snapshot")
 
-    def __init__(self, module: str, seed: int, shell: Any):
+    def __init__(self, module: str, seed: int, shell: Any, language: str):
         self.seed = seed
         self._cells: list[str] = []
-        self._judge = Judge(module)
+        self._judge = Judge(module, language)
         shell.events.register("post_run_cell", self._post_run_cell)
         self._snapshot = Snapshot(watched(shell))
 
@@ -144,7 +151,8 @@ class Session:
                                  "cells": list(self._cells)}, REPLY_SECONDS)
         self._trust()
         if "error" in reply:
-            raise CheckFailedError([f"convgrade could not grade {task}[{check}]: {reply['error']}"])
+            raise CheckFailedError([_("convgrade could not grade {task}[{check}]: {error}").format(
+                task=task, check=check, error=reply["error"])])
         if not reply["passed"]:
             raise CheckFailedError(reply["lines"])
         print("\n".join(reply["lines"]))
@@ -152,12 +160,12 @@ class Session:
     def _trust(self) -> None:
         changed = self._snapshot.changes()
         if changed:
-            more = [f"    and {len(changed) - 8} more"] if len(changed) > 8 else []
-            raise CheckFailedError(["convgrade cannot trust this kernel: after the grader was armed, a cell changed",
+            more = ["    " + _("and {count} more").format(count=len(changed) - 8)] if len(changed) > 8 else []
+            raise CheckFailedError([_("convgrade cannot trust this kernel: after the grader was armed, a cell changed"),
                                     *(f"    {name}" for name in changed[:8]), *more,
-                                    "Restart the kernel and run the notebook from the top without changing them.",
-                                    "(Grades never depend on them: nbgrader autograde grades your code outside",
-                                    "the kernel.)"])
+                                    _("Restart the kernel and run the notebook from the top without changing them."),
+                                    *_("(Grades never depend on them: nbgrader autograde grades your code outside\n"
+                                       "the kernel.)").splitlines()])
 
 
 class Deferred:
@@ -170,8 +178,8 @@ class Deferred:
 def deferred(task: str, check: str) -> CheckFailedError:
     """A deferred test cell fails: if the autograde step that replaces its output with the
     verdict is missing, the cell scores 0 instead of passing unchecked."""
-    return CheckFailedError([f"{task}[{check}] is graded outside the kernel by convgrade's autograde step, "
-                             "which replaces this output with the verdict"])
+    return CheckFailedError([_("{task}[{check}] is graded outside the kernel by convgrade's autograde step, which "
+                               "replaces this output with the verdict").format(task=task, check=check)])
 
 
 def watched(shell: Any) -> dict[str, Namespace]:
@@ -202,16 +210,19 @@ def watched(shell: Any) -> dict[str, Namespace]:
     return spaces
 
 
-def arm(module: str, seed: int) -> Session | Deferred:
-    """Arm the grader for one exercise's notebook (the locked first cell calls this).
+def arm(module: str, seed: int, lang: str | None = None) -> Session | Deferred:
+    """Arm the grader for one exercise's notebook (the locked first cell calls this), its
+    feedback in ``lang`` (a key of :data:`grader.i18n.LANGUAGES`; default: this kernel's).
 
     Under autograde (``CONVGRADE_VERDICTS=outside``) nothing is started: test cells defer to the
     autograde step."""
     from IPython import get_ipython
 
+    if lang is not None:
+        set_language(lang)
     shell = get_ipython()
     if shell is None:
-        raise RuntimeError("convgrade notebooks run in a Jupyter (IPython) kernel")
+        raise RuntimeError(_("convgrade notebooks run in a Jupyter (IPython) kernel"))
     if os.environ.get(DEFER_VARIABLE) == DEFERRED:
         return Deferred()
-    return Session(module, seed, shell)
+    return Session(module, seed, shell, current_language())

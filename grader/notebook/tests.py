@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from nbformat import NotebookNode
 
 from grader.exercise import Check, Exercise, Task
+from grader.i18n import _
 from grader.notebook import cells
 from grader.notebook.cellcode import SESSION
 
 if TYPE_CHECKING:
     from grader.notebook.course import Build
 
-SOURCE = """# {task}[{check}], {points:g} point(s): {description}
+SOURCE = """# {comment}
 {session}.check({task!r}, {check!r})
 ### BEGIN HIDDEN TESTS
 {session}.check({task!r}, {check!r}, profile="grading")
@@ -29,8 +30,9 @@ SOURCE = """# {task}[{check}], {points:g} point(s): {description}
 
 
 def test_cell(task: Task, check: Check) -> NotebookNode:
-    source = SOURCE.format(task=task.name, check=check.name, points=check.points, description=check.description,
-                           session=SESSION)
+    comment = _("{task}[{check}], {points} point(s): {description}").format(
+        task=task.name, check=check.name, points=f"{check.points:g}", description=_(check.description))
+    source = SOURCE.format(comment=" ".join(comment.splitlines()), task=task.name, check=check.name, session=SESSION)
     return cells.test(source, cells.test_id(task.name, check.name), check.points)
 
 
@@ -56,6 +58,6 @@ def add_tests(nb: NotebookNode, exercise: Exercise, build: Build) -> NotebookNod
     for order, task in enumerate(exercise.tasks):
         after = ready_after(nb, task.name)
         places.append((len(nb.cells) if after is None else after + 1, order, task))
-    for at, _, task in sorted(places, key=lambda place: place[:2], reverse=True):
+    for at, _order, task in sorted(places, key=lambda place: place[:2], reverse=True):
         nb.cells[at:at] = [test_cell(task, check) for check in task.checks]
     return nb

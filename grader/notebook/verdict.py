@@ -12,7 +12,8 @@ import multiprocessing.forkserver
 from typing import Any
 
 from grader import registry
-from grader.exercise import Check, Task
+from grader.exercise import STATUS_WORDS, Check, Task
+from grader.i18n import _
 from grader.outcome import CheckResult
 from grader.runner import Runner
 from grader.sandbox import Limits, WorkerTarget, context
@@ -31,7 +32,8 @@ def find_check(task: Task, name: str) -> Check:
     for check in task.checks:
         if check.name == name:
             return check
-    raise KeyError(f"{task.name} has no check {name!r}; its checks: {', '.join(c.name for c in task.checks)}")
+    raise KeyError(_("{task} has no check {name}; its checks: {checks}").format(
+        task=task.name, name=repr(name), checks=", ".join(c.name for c in task.checks)))
 
 
 class NotebookGrader:
@@ -72,8 +74,11 @@ def verdict_lines(check: Check, result: CheckResult, settings: Settings) -> list
     """What a test cell shows: one line when the check passed; else the grader's feedback (the
     smallest failing input, expected, got, hint) and the check's status."""
     name = f"{result.task}[{result.check}]"
-    run = f"{settings.profile} profile, seed {settings.seed}"
+    run = _("{profile} profile, seed {seed}").format(profile=settings.profile, seed=settings.seed)
     if result.passed:
-        return [f"{name} passed ({run}): {check.description}; {result.points:g}/{result.max_points:g} points"]
-    return result.message.splitlines() + [f"[{name} {result.status} ({run}): {check.description}; "
-                                          f"0/{result.max_points:g} points]"]
+        return [_("{check} passed ({run}): {description}; {points}/{max_points} points").format(
+            check=name, run=run, description=_(check.description), points=f"{result.points:g}",
+            max_points=f"{result.max_points:g}")]
+    status = _(STATUS_WORDS[result.status]) if result.status in STATUS_WORDS else result.status
+    return result.message.splitlines() + [_("[{check} {status} ({run}): {description}; 0/{max_points} points]").format(
+        check=name, status=status, run=run, description=_(check.description), max_points=f"{result.max_points:g}")]

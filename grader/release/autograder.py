@@ -6,7 +6,8 @@ student's files are in ``ROOT/submission``, the results go to ``ROOT/results/res
 Gradescope's format (:func:`grader.formats.gradescope_results`: a test per check, with its score,
 max_score, name, output and visibility, and the total score). The submission is graded like
 ``convgrade grade``: in confined workers, with the grading profile and its fixed seed (or
-CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE).
+CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE), its messages in the language of
+CONVGRADE_LANG (which ``run_autograder`` sets; :func:`grader.i18n.choose`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pathlib import Path
 
 from grader.batch import Plan, grade_class
 from grader.formats import gradescope_results
+from grader.i18n import N_, _, choose, current_language, set_language
 from grader.sandbox import Limits
 from grader.settings import Settings
 from grader.submissions import EXERCISE_FILE, SubmissionSource, discover
 
-NOT_FOUND = ("no exercise files found in the submission: upload files such as ex01_cross_correlation.py "
-             "(or the repository holding them in exercises/, or one notebook)")
+NOT_FOUND = N_("no exercise files found in the submission: upload files such as ex01_cross_correlation.py "
+               "(or the repository holding them in exercises/, or one notebook)")
 
 
 def _holds_exercises(folder: Path) -> bool:
@@ -47,21 +49,23 @@ def locate(submission: Path) -> Path | None:
 
 
 def grade(root: Path) -> dict:
-    """The Gradescope results of ``root/submission``."""
+    """The Gradescope results of ``root/submission``, in the current language."""
     settings = Settings.make(os.environ.get("CONVGRADE_PROFILE") or "grading")
     found = locate(root / "submission")
-    source = discover([str(found)])[0] if found else SubmissionSource("submission", problem=NOT_FOUND)
-    return gradescope_results(grade_class([source], Plan(settings, Limits()), jobs=1)[0])
+    source = discover([str(found)])[0] if found else SubmissionSource("submission", problem=_(NOT_FOUND))
+    return gradescope_results(grade_class([source], Plan(settings, Limits(), current_language()), jobs=1)[0])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0] if args else os.environ.get("CONVGRADE_AUTOGRADER_ROOT", "/autograder"))
+    set_language(choose())
     results = grade(root)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False),
                                                    encoding="utf-8")
-    print(f"graded {root / 'submission'}: {results['score']:g} points; wrote {root / 'results' / 'results.json'}")
+    print(_("graded {submission}: {points} points; wrote {results}").format(
+        submission=root / "submission", points=f"{results['score']:g}", results=root / "results" / "results.json"))
     return 0
 
 

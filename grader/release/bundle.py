@@ -9,6 +9,10 @@ Layout of a release::
     exercises/  (conftest.py and one stub per solution file)
     grader/     (the package as source)
     .github/workflows/grade.yml
+
+A release speaks the current language (:mod:`grader.i18n`, the CLI's ``--lang``): its README
+and setup script, and the feedback of its ``pytest`` (``--lang`` in the pytest options of its
+``pyproject.toml``) and of its CI workflow.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.i18n import N_, _
 from grader.release.leaks import verify
 from grader.release.readme import SETUP, student_readme
 from grader.release.tree import write_grader
@@ -24,6 +29,7 @@ from grader.release.workflow import WORKFLOW_PATH, GraderPin, workflow_yaml
 from grader.stubs import ROOT, make_stub, solution_files
 
 GITIGNORE = ".venv/\n__pycache__/\n*.egg-info/\n.hypothesis/\nresults*.json\n"
+SETUP_COMMENT = N_("Makes .venv with the pinned versions and installs the grader into it.")
 
 
 def write_exercises(root: Path, dest: Path) -> list[Path]:
@@ -55,7 +61,8 @@ def write_setup(dest: Path) -> list[Path]:
     """``scripts/setup``: the README's two setup lines, as an executable script."""
     path = dest / "scripts" / "setup"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('#!/usr/bin/env bash\n# Makes .venv with the pinned versions and installs the grader into it.\n'
+    comment = " ".join(_(SETUP_COMMENT).splitlines())
+    path.write_text(f'#!/usr/bin/env bash\n# {comment}\n'
                     f'set -euo pipefail\ncd "$(dirname "$0")/.."\npython3 -m venv .venv\n{SETUP}\n',
                     encoding="utf-8")
     path.chmod(0o755)
@@ -78,7 +85,7 @@ def build_release(outdir: Path, pin: GraderPin, root: Path = ROOT) -> list[Path]
     first and moved into place only when it holds no model answer; otherwise
     :class:`grader.release.leaks.LeakError` is raised and nothing is left behind."""
     if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
-        raise FileExistsError(f"{outdir} exists and is not an empty folder: choose a new one")
+        raise FileExistsError(_("{folder} exists and is not an empty folder: choose a new one").format(folder=outdir))
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:

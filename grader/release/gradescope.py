@@ -7,6 +7,8 @@ Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` there 
 per submission, ``run_autograder`` (copied to ``/autograder/run_autograder``), which runs
 :mod:`grader.release.autograder`. ``CONVGRADE_AUTOGRADER_ROOT`` replaces ``/autograder`` and
 ``CONVGRADE_PYTHON`` the venv's interpreter, so the same files run anywhere (our tests do).
+``run_autograder`` sets ``CONVGRADE_LANG`` to the language the zip was built in (the current
+one, :mod:`grader.i18n`): results.json's messages are in that language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from grader.i18n import current_language
 from grader.release.leaks import verify
 from grader.release.tree import pip_install, python_version, write_grader
 from grader.stubs import ROOT
@@ -49,9 +52,11 @@ RUN_AUTOGRADER = """\
 # $ROOT/results/results.json. CONVGRADE_AUTOGRADER_ROOT replaces /autograder and
 # CONVGRADE_PYTHON the interpreter (default: the venv that setup.sh made).
 set -euo pipefail
-ROOT="${CONVGRADE_AUTOGRADER_ROOT:-/autograder}"
+ROOT="${{CONVGRADE_AUTOGRADER_ROOT:-/autograder}}"
+# The language of the feedback (convgrade gradescope --lang).
+export CONVGRADE_LANG={language}
 cd "$ROOT/source"
-exec "${CONVGRADE_PYTHON:-$ROOT/venv/bin/python}" -m grader.release.autograder "$ROOT"
+exec "${{CONVGRADE_PYTHON:-$ROOT/venv/bin/python}}" -m grader.release.autograder "$ROOT"
 """
 
 README = """\
@@ -72,7 +77,7 @@ def write_autograder(root: Path, dest: Path) -> list[Path]:
     written = write_grader(root, dest)
     install = pip_install('"$ROOT/venv/bin/python"', ".", "constraints.txt")
     texts = {"setup.sh": SETUP_SH.format(python=python_version(), install=install),
-             "run_autograder": RUN_AUTOGRADER, "README.md": README}
+             "run_autograder": RUN_AUTOGRADER.format(language=current_language()), "README.md": README}
     for name, text in texts.items():
         (dest / name).write_text(text, encoding="utf-8")
         written.append(dest / name)

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.i18n import _
 from grader.stubs import make_stub
 
 
@@ -26,14 +27,15 @@ class Leak:
     answer: str  # "ex01_cross_correlation.py: cust_conv2d"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.function} has the body of the answer {self.answer}"
+        return _("{path}:{line}: {function} has the body of the answer {answer}").format(
+            path=self.path, line=self.line, function=self.function, answer=self.answer)
 
 
 class LeakError(RuntimeError):
     """A release about to carry model answers."""
 
     def __init__(self, leaks: list[Leak]):
-        super().__init__("the release would carry model answers:\n" + "\n".join(f"  {leak}" for leak in leaks))
+        super().__init__("\n".join([_("the release would carry model answers:"), *(f"  {leak}" for leak in leaks)]))
         self.leaks = leaks
 
 
@@ -71,7 +73,7 @@ def answer_bodies(solutions: Path) -> dict[str, str]:
     for path in sorted(solutions.glob("ex[0-9][0-9]_*.py")):
         source = path.read_text(encoding="utf-8")
         given = function_bodies(make_stub(source))
-        for body, (name, _) in function_bodies(source).items():
+        for body, (name, _line) in function_bodies(source).items():
             if body not in given:
                 answers[body] = f"{path.name}: {name}"
     return answers

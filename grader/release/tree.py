@@ -10,6 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from grader.i18n import _, current_language
+
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 """Where pip finds torch's CPU build (PyPI's Linux wheel is the much larger CUDA build)."""
 
@@ -19,6 +21,14 @@ data of ``convgrade spec``; one of them is an exercise's answer)."""
 
 PYPROJECT_EDITS = (('testpaths = ["tests"]', 'testpaths = ["exercises"]'),)
 """(project text, release text): a release has no tests/, its pytest runs exercises/."""
+
+PYTEST_OPTIONS = 'addopts = "-p no:cacheprovider"'
+"""The project's pytest options, to which a release adds its language (``--lang``)."""
+
+
+def pyproject_edits(language: str) -> tuple[tuple[str, str], ...]:
+    """:data:`PYPROJECT_EDITS`, and the release's pytest giving feedback in ``language``."""
+    return (*PYPROJECT_EDITS, (PYTEST_OPTIONS, f'{PYTEST_OPTIONS[:-1]} --lang {language}"'))
 
 
 def python_version() -> str:
@@ -48,12 +58,14 @@ def copy_grader(root: Path, dest: Path) -> list[Path]:
 
 
 def write_pyproject(root: Path, dest: Path) -> list[Path]:
-    """The project's ``pyproject.toml`` with :data:`PYPROJECT_EDITS` applied; ValueError when
-    the project's file no longer has a text an edit expects (so a drift fails the build)."""
+    """The project's ``pyproject.toml`` with :func:`pyproject_edits` applied (in the current
+    language); ValueError when the project's file no longer has a text an edit expects (so a
+    drift fails the build)."""
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    for old, new in PYPROJECT_EDITS:
+    for old, new in pyproject_edits(current_language()):
         if text.count(old) != 1:
-            raise ValueError(f"{root / 'pyproject.toml'}: expected one {old!r} to change into {new!r}")
+            raise ValueError(_("{path}: expected one {old} to change into {new}").format(
+                path=root / "pyproject.toml", old=repr(old), new=repr(new)))
         text = text.replace(old, new)
     (dest / "pyproject.toml").write_text(text, encoding="utf-8")
     return [dest / "pyproject.toml"]
