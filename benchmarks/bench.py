@@ -2,7 +2,10 @@
 
 Each row is a command timed end to end (wall clock, as a student or instructor waits for it)
 and compared with its budget from the issues, or with a baseline measured in the same run
-(nbgrader's autograde of the same checks). Run with ``benchmarks/run``.
+(nbgrader's autograde of the same checks). The batch rows are also graded with
+``--executor ray`` (a fresh local Ray instance, its start included), in their own column,
+compared with the local executor's time in the same run; both must give the same results.
+Run with ``benchmarks/run``.
 """
 
 from __future__ import annotations
@@ -33,13 +36,23 @@ EX01_TO_05 = "ex01 or ex02 or ex03 or ex04 or ex05"
 class Row:
     name: str
     seconds: float
-    reference: float  # a budget, or a baseline measured in this run
+    reference: float | None  # a budget, or a baseline measured in this run (None: neither)
     reference_kind: str  # "budget" or "baseline: <what>"
     note: str = ""
+    ray_seconds: float | None = None  # the same batch with --executor ray (None: not measured)
+
+    @staticmethod
+    def _ratio(reference: float | None, seconds: float | None) -> str:
+        return "-" if reference is None or not seconds else f"{reference / seconds:.2f}x"
 
     @property
-    def ratio(self) -> float:
-        return self.reference / self.seconds if self.seconds else float("inf")
+    def ratio(self) -> str:
+        return self._ratio(self.reference, self.seconds)
+
+    @property
+    def ray_ratio(self) -> str:
+        """Local seconds / ray seconds (above 1: Ray is faster)."""
+        return self._ratio(self.seconds, self.ray_seconds)
 
 
 def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, subprocess.CompletedProcess]:
@@ -69,8 +82,9 @@ def student_rows() -> list[Row]:
 
 
 def class_rows(workdir: Path) -> list[Row]:
-    seconds, done = timed([str(BIN / "convgrade"), "grade", "examples/class", "--out", str(workdir / "class.json")])
-    return [Row("convgrade grade examples/class", seconds, 60.0, "budget", last_line(done))]
+    seconds, done = timed([str(BIN / "convgrade"), "grade", "examples/class", "--out", str(workdir / "local.json")])
+    return [Row("convgrade grade examples/class", seconds, 60.0, "budget", last_line(done),
+                ray_timed(workdir, ROOT / "examples" / "class"))]
 
 
 EX01 = "ex01_cross_correlation"
@@ -129,18 +143,17 @@ def grade_timed(folder: Path, out: Path, *options: str) -> float:
     return seconds
 
 
-def ray_rows(workdir: Path, folder: Path, n: int, what: str, local_seconds: float) -> list[Row]:
-    """``--executor ray`` on a fresh local Ray instance (its start included) against the local
-    executor on the same ``n`` submissions (``workdir/local.json``), whose results it must match."""
+def ray_timed(workdir: Path, folder: Path) -> float | None:
+    """Seconds ``--executor ray`` takes on a fresh local Ray instance (its start included) for
+    ``folder``, whose results must match the local executor's (``workdir/local.json``); None
+    when Ray is not installed."""
     if importlib.util.find_spec("ray") is None:
-        print(f"no --executor ray row for {what}: Ray is not installed (pip install 'convgrade[ray]')")
-        return []
+        print("no --executor ray column: Ray is not installed (pip install 'convgrade[ray]')")
+        return None
     seconds = grade_timed(folder, workdir / "ray.json", "--executor", "ray", "--ray-address", "local")
     submissions = [json.loads((workdir / f"{name}.json").read_text())["submissions"] for name in ("local", "ray")]
-    assert submissions[0] == submissions[1], f"{what}: --executor ray and --executor local disagree"
-    return [Row(f"{what}, --executor ray (local Ray instance)", seconds / n, local_seconds / n,
-                "baseline: --executor local, same batch",
-                f"ray {per_minute_per_core(n, seconds)}, local {per_minute_per_core(n, local_seconds)}")]
+    assert submissions[0] == submissions[1], f"{folder}: --executor ray and --executor local disagree"
+    return seconds
 
 
 def throughput_rows(workdir: Path, n: int) -> list[Row]:
@@ -153,9 +166,10 @@ def throughput_rows(workdir: Path, n: int) -> list[Row]:
     course = nbgrader_course(workdir, students)
     nbgrader_seconds = nbgrader(course, "autograde", EX01, "--create")
     seconds = grade_timed(workdir / "class", workdir / "local.json")
+    ray_seconds = ray_timed(workdir, workdir / "class")
     return [Row(f"grading {n} ex01 submissions, seconds per submission", seconds / n, nbgrader_seconds / n,
-                "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s"),
-            *ray_rows(workdir, workdir / "class", n, f"grading {n} ex01 submissions", seconds)]
+                "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s",
+                None if ray_seconds is None else ray_seconds / n)]
 
 
 def complete_rows(workdir: Path, n: int) -> list[Row]:
@@ -167,7 +181,11 @@ def complete_rows(workdir: Path, n: int) -> list[Row]:
         for path in (ROOT / "solutions").glob("ex*.py"):
             shutil.copy(path, folder / path.name)
     seconds = grade_timed(workdir / "complete", workdir / "local.json")
-    return ray_rows(workdir, workdir / "complete", n, f"grading {n} complete submissions", seconds)
+    ray_seconds = ray_timed(workdir, workdir / "complete")
+    rates = f"local {per_minute_per_core(n, seconds)}" + ("" if ray_seconds is None else
+                                                           f", ray {per_minute_per_core(n, ray_seconds)}")
+    return [Row(f"grading {n} complete submissions, seconds per submission", seconds / n, None, "", rates,
+                None if ray_seconds is None else ray_seconds / n)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     table = Table(title="convgrade benchmarks (wall clock, this machine)")
-    for column in ("what", "seconds", "budget / baseline", "ratio", "result"):
-        table.add_column(column, justify="right" if column in ("seconds", "ratio") else "left")
+    for column in ("what", "seconds", "budget / baseline", "ratio", "--executor ray", "ray vs local", "result"):
+        table.add_column(column, justify="left" if column in ("what", "budget / baseline", "result") else "right")
     for row in rows:
-        table.add_row(row.name, f"{row.seconds:.2f}", f"{row.reference:.2f} s ({row.reference_kind})",
-                      f"{row.ratio:.2f}x", row.note[:60])
-    Console(width=150).print(table)
-    print("ratio = budget or baseline seconds / measured seconds (above 1: within budget, or faster)")
+        reference = "-" if row.reference is None else f"{row.reference:.2f} s ({row.reference_kind})"
+        ray = "-" if row.ray_seconds is None else f"{row.ray_seconds:.2f}"
+        table.add_row(row.name, f"{row.seconds:.2f}", reference, row.ratio, ray, row.ray_ratio, row.note[:60])
+    Console(width=190).print(table)
+    print("ratio = budget or baseline seconds / measured seconds (above 1: within budget, or faster); "
+          "ray vs local = local seconds / --executor ray seconds, same batch, same results")
     return 0
 
 
