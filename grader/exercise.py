@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 
-from grader.i18n import N_
+from grader.i18n import N_, _
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -31,11 +31,17 @@ STATUS_WORDS = {
     "crashed": N_("crashed"),
     "not_submitted": N_("not submitted"),
 }
-"""How each status is shown to a reader (English msgids): every front-end displays
-``_(STATUS_WORDS[status])``; the keys of :data:`STATUSES` stay the data."""
+"""How each status is shown to a reader (English msgids, shown with :func:`status_word`); the
+keys of :data:`STATUSES` stay the data."""
 
 if set(STATUS_WORDS) != set(STATUSES):
     raise ValueError(f"STATUS_WORDS must name exactly the statuses {STATUSES}")
+
+
+def status_word(status: str) -> str:
+    """``status`` as a reader sees it, in the current language (``not_submitted`` -> "not
+    submitted"); a word that is no status is shown with spaces for underscores."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from grader.exercise import STATUS_WORDS
+from grader.exercise import STATUS_WORDS, status_word
 from grader.filenames import distinct_file_names
 from grader.i18n import _, current_language
 from grader.pictures import STATUS_COLOURS, counterexample_data_uri
@@ -168,18 +168,13 @@ def points(value: float) -> str:
     return f"{value:g}"
 
 
-def badge(status: str) -> Markup:
-    """A coloured label for a check or exercise status (in English: the teacher's pages)."""
+def badge(status: str, translate: bool = False) -> Markup:
+    """A coloured label for a check or exercise status: in English (the teacher's pages), or
+    with ``translate`` in the current language (the students' pages)."""
     if status not in STATUS_COLOURS:
         raise ValueError(f"unknown status {status!r}")
-    return Markup('<span class="status status-{0}">{1}</span>').format(status, status.replace("_", " "))
-
-
-def student_badge(status: str) -> Markup:
-    """:func:`badge` with the status in the current language (the students' pages)."""
-    if status not in STATUS_COLOURS:
-        raise ValueError(f"unknown status {status!r}")
-    return Markup('<span class="status status-{0}">{1}</span>').format(status, _(STATUS_WORDS[status]))
+    word = status_word(status) if translate else STATUS_WORDS[status]
+    return Markup('<span class="status status-{0}">{1}</span>').format(status, word)
 
 
 @functools.lru_cache(maxsize=64)
@@ -204,7 +199,7 @@ def environment(**templates: str) -> jinja2.Environment:
 
 
 _PAGES = environment(feedback=FEEDBACK, index=INDEX)
-_PAGES.filters.update(badge=student_badge, message=_)  # message: a record's English msgid (a mistake), shown
+_PAGES.filters.update(badge=functools.partial(badge, translate=True), message=_)  # message: a record's English msgid (a mistake), shown
 
 
 def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str:

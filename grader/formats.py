@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import registry
-from grader.exercise import STATUS_WORDS
+from grader.exercise import status_word
 from grader.filenames import distinct_file_names
 from grader.formats_github import write_github
 from grader.i18n import _
@@ -47,7 +47,7 @@ def gradescope_results(submission: dict[str, Any]) -> dict[str, Any]:
         for check in exercise["checks"]:
             tests.append({"name": f"{module}: {check['name']}", "score": check["points"],
                           "max_score": check["max_points"], "status": "passed" if check["status"] == "passed"
-                          else "failed", "output": check["message"] or _(STATUS_WORDS["passed"]),
+                          else "failed", "output": check["message"] or status_word("passed"),
                           "visibility": "visible"})
     output = submission.get("problem") or _("{score}/{max_score} points").format(
         score=f"{submission['score']:g}", max_score=f"{submission['max_score']:g}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import registry
-from grader.exercise import STATUS_WORDS
+from grader.exercise import status_word
 from grader.i18n import LANGUAGES, _, translations
 
 SOURCE_ENV = "CONVGRADE_GITHUB_SOURCE"
@@ -33,11 +33,6 @@ check's message is this, in the language the submission was graded in, for a stu
 
 def _points(value: float, max_value: float) -> str:
     return f"{value:g}/{max_value:g}"
-
-
-def _status(status: str) -> str:
-    """A check or exercise status as the reader sees it."""
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
 
 
 def _cell(text: str) -> str:
@@ -90,7 +85,7 @@ def _failures_markdown(module: str, task: str, checks: list[dict[str, Any]]) -> 
         words = (_("{exercise} {function} [{checks}] ({statuses}): {points} points") if statuses
                  else _("{exercise} {function} [{checks}]: {points} points"))
         summary = words.format(exercise=f"<code>{module}</code>", function=f"<b><code>{task}</code></b>", checks=names,
-                               statuses=", ".join(_status(s) for s in statuses), points=points)
+                               statuses=", ".join(status_word(s) for s in statuses), points=points)
         lines += [f"<details><summary>{summary}</summary>", "", _fenced(message), "", "</details>", ""]
     return lines
 
@@ -106,7 +101,7 @@ def submission_markdown(submission: dict[str, Any], heading: str) -> str:
     for module, exercise in submission["exercises"].items():
         tasks = _failing_tasks(exercise)
         untouched = exercise["score"] == 0 and tasks and all(_unimplemented(t, c) for t, c in tasks.items())
-        status = _("not implemented yet") if untouched else _status(exercise["status"])
+        status = _("not implemented yet") if untouched else status_word(exercise["status"])
         lines.append(f"| `{module}.py` | {_cell(_(registry.get(module).title))} | {_cell(status)} | "
                      f"{_points(exercise['score'], exercise['max_score'])} |")
     lines += ["| **{}** | | | **{}** |".format(_cell(_("total")), total), ""]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader import registry
-from grader.exercise import STATUS_WORDS, Check, Exercise, Task
+from grader.exercise import Check, Exercise, Task, status_word
 from grader.i18n import LANGUAGES, _, choose, set_language
 from grader.outcome import CheckResult
 from grader.points import points_table
@@ -122,7 +122,7 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo, style=None) -> str:
         if isinstance(excinfo.value, CheckFailedReport):
             r = excinfo.value.result
-            tag = _("[{status}: {description}]").format(status=_(STATUS_WORDS[r.status]),
+            tag = _("[{status}: {description}]").format(status=status_word(r.status),
                                                         description=_(self.check.description))
             return f"{r.message}\n{tag}"
         return super().repr_failure(excinfo, style)

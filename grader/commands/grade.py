@@ -17,7 +17,7 @@ from rich.table import Table
 
 from grader import registry
 from grader.batch import LocalExecutor, Plan, default_jobs, grade_class, results_document
-from grader.exercise import STATUS_WORDS
+from grader.exercise import status_word
 from grader.formats import FORMATS, write_all
 from grader.i18n import _, current_language, ngettext
 from grader.ray_executor import RayExecutor, RayUnavailable
@@ -100,7 +100,7 @@ def summary_table(records: list[dict]) -> Table:
             ex = record["exercises"][module]
             cells.append("-" if ex["status"] == "not_submitted" else f"{ex['score']:g}")
             if ex["status"] not in ("passed", "failed", "not_submitted"):
-                notes.append(f"{module[:4]} {_(STATUS_WORDS[ex['status']])}")
+                notes.append(f"{module[:4]} {status_word(ex['status'])}")
         note = record.get("problem") or ", ".join(notes)
         table.add_row(record["name"], *cells, f"{record['score']:g}/{record['max_score']:g}", note[:60])
     return table

@@ -12,7 +12,7 @@ import multiprocessing.forkserver
 from typing import Any
 
 from grader import registry
-from grader.exercise import STATUS_WORDS, Check, Task
+from grader.exercise import Check, Task, status_word
 from grader.i18n import _
 from grader.outcome import CheckResult
 from grader.runner import Runner
@@ -79,6 +79,5 @@ def verdict_lines(check: Check, result: CheckResult, settings: Settings) -> list
         return [_("{check} passed ({run}): {description}; {points}/{max_points} points").format(
             check=name, run=run, description=_(check.description), points=f"{result.points:g}",
             max_points=f"{result.max_points:g}")]
-    status = _(STATUS_WORDS[result.status]) if result.status in STATUS_WORDS else result.status
     return result.message.splitlines() + [_("[{check} {status} ({run}): {description}; 0/{max_points} points]").format(
-        check=name, status=status, run=run, description=_(check.description), max_points=f"{result.max_points:g}")]
+        check=name, status=status_word(result.status), run=run, description=_(check.description), max_points=f"{result.max_points:g}")]
