@@ -23,9 +23,10 @@ import grader
 from grader import registry
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
 from grader.i18n import _, set_language
+from grader.limits import Limits
 from grader.outcome import CheckResult
 from grader.runner import Runner
-from grader.sandbox import Limits, WorkerTarget, context
+from grader.sandbox import WorkerTarget, context
 from grader.settings import Settings, full_float32_precision, use_one_thread
 from grader.submissions import SubmissionSource
 

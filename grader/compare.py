@@ -16,6 +16,7 @@ import torch
 
 from grader.codec import Foreign
 from grader.exercise import Tolerance
+from grader.digits import number
 from grader.i18n import _, ngettext
 
 
@@ -165,12 +166,12 @@ def _compare_tensor(expected: torch.Tensor, got: Any, *, dtype: torch.dtype | No
     kind = "nan" if math.isnan(g) and not math.isnan(e) else "values"
     if kind == "nan":
         headline = _("{where} has NaN at {index} where {expected} was expected").format(
-            where=shown(where), index=list(index), expected=f"{e:g}")
+            where=shown(where), index=list(index), expected=number(e))
     else:
         headline = ngettext("{where} differs at {bad} of {total} entry; worst at {index}: expected {expected}, "
                             "got {got}",
                             "{where} differs at {bad} of {total} entries; worst at {index}: expected {expected}, "
                             "got {got}", bad.numel()).format(
-            where=shown(where), bad=int(bad.sum()), total=bad.numel(), index=list(index), expected=f"{e:g}",
-            got=f"{g:g}")
+            where=shown(where), bad=int(bad.sum()), total=bad.numel(), index=list(index), expected=number(e),
+            got=number(g))
     return Mismatch(kind, headline, where, index=index, expected=expected, got=got)

@@ -11,6 +11,7 @@ import torch
 from grader.compare import close_mask, describe_type
 from grader.exercise import Call, Check, Task
 from grader.i18n import _
+from grader.digits import number
 from grader.outcome import Failure
 
 MAX_PRINTED = 64  # tensors with more entries are summarised, not printed
@@ -23,16 +24,12 @@ def summary(t: torch.Tensor) -> str:
     return f"Tensor[shape={tuple(t.shape)}, {str(t.dtype).removeprefix('torch.')}{dev}]"
 
 
-def _number(x: float) -> str:
-    return f"{x:g}" if x == x else "nan"
-
-
 def matrix_lines(t: torch.Tensor, marks: torch.Tensor | None = None) -> list[str]:
     """A small tensor printed as aligned rows; entries where ``marks`` is True get a ``*``.
     Tensors of more than two dimensions print one (H, W) slice per leading index."""
     t = t.detach().to("cpu", torch.float64)
     if t.dim() == 0:
-        return [_number(float(t))]
+        return [number(float(t))]
     if t.dim() == 1:
         t = t.unsqueeze(0)
         marks = None if marks is None else marks.unsqueeze(0)
@@ -44,7 +41,7 @@ def matrix_lines(t: torch.Tensor, marks: torch.Tensor | None = None) -> list[str
             sub_marks = None if marks is None else marks[index]
             lines += [INDENT + line for line in matrix_lines(t[index], sub_marks)]
         return lines
-    cells = [[_number(float(v)) for v in row] for row in t]
+    cells = [[number(float(v)) for v in row] for row in t]
     width = max((len(c) for row in cells for c in row), default=1)
     out = []
     for r, row in enumerate(cells):
@@ -115,7 +112,10 @@ def render(failure: Failure, task: Task, check: Check) -> str:
         lines.append(_("recognised mistake: {mistake}").format(mistake=_(failure.mistake)))
     lines += failure.details
     if failure.call is not None:
-        if failure.call.label:
+        if failure.status in ("timeout", "crashed"):  # the call never returned: nothing was shrunk
+            lines.append(_("the input it was given ({label}):").format(label=_(failure.call.label))
+                         if failure.call.label else _("the input it was given:"))
+        elif failure.call.label:
             lines.append(_("smallest failing input ({label}):").format(label=_(failure.call.label)))
         else:
             lines.append(_("smallest failing input:"))

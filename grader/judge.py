@@ -3,6 +3,7 @@ reference. Every property check is this, repeated over the inputs hypothesis dra
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -97,13 +98,24 @@ def as_received(call: Call, variant: Variant) -> Call:
     return Call(map_tensors(tuple(call.args), convert), map_tensors(dict(call.kwargs), convert), call.label)
 
 
+def call_naming_input(ctx: Context, task: Task, shown: Call, args: tuple, kwargs: dict[str, Any]) -> CallOutcome:
+    """``ctx.call``; a call that ends the task (a time limit, a crash, memory) names the input it
+    was given in its failure."""
+    try:
+        return ctx.call(task, args, kwargs)
+    except Abort as exc:
+        if exc.failure.call is None and exc.failure.status in ("timeout", "crashed", "error"):
+            raise Abort(dataclasses.replace(exc.failure, call=shown)) from None
+        raise
+
+
 def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOutcome:
     """Call the student's ``task.name`` on ``call`` as ``variant`` says; raise
     :class:`CheckFailed` (or :class:`Abort`) on the first difference from the reference."""
     shown = as_received(call, variant)
     args, kwargs = prepare(call, variant, ctx.settings.device)
     before = (map_tensors(args, lambda t: t.detach().clone()), map_tensors(kwargs, lambda t: t.detach().clone()))
-    outcome = ctx.call(task, args, kwargs)
+    outcome = call_naming_input(ctx, task, shown, args, kwargs)
     refuse(outcome, task, shown)
     if variant.judge_values:
         expected = reference_result(task, call)
@@ -115,7 +127,7 @@ def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOu
             raise CheckFailed(Failure("failed", headline, call=shown, expected=expected, got=outcome.value,
                                       details=list(mismatch.details), kind=mismatch.kind))
     if variant.repeat:
-        again = ctx.call(task, *prepare(call, variant, ctx.settings.device))
+        again = call_naming_input(ctx, task, shown, *prepare(call, variant, ctx.settings.device))
         refuse(again, task, shown)
         if compare(outcome.value, again.value, dtype=None, device=None, tolerance=EXACT) is not None:
             raise CheckFailed(Failure("failed", _("{task} returned different results for the same input")

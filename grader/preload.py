@@ -1,16 +1,18 @@
 """Imported once by the worker forkserver, so each forked worker (and judge) starts warm:
 torch (with one intra-op thread), the whole catalog (whose procedures run inside workers), the
-message catalogs of every language (a worker reports in its judge's language), and the guard's first use (torch's dispatch modes import and initialise machinery worth seconds on
-first use)."""
+message catalogs of every language (a worker reports in its judge's language), what confinement
+the kernel gives (probed once here, not in every worker), and the guard's first use (torch's
+dispatch modes import and initialise machinery worth seconds on first use)."""
 
 import torch
 
-from grader import registry
+from grader import confine, registry
 from grader.guard import Guard
 from grader.i18n import LANGUAGES, translations
 from grader.settings import use_one_thread
 
 use_one_thread()
+confine.probe()
 registry.all_exercises()
 for language in LANGUAGES:
     translations(language)

@@ -7,7 +7,9 @@ the grader's feedback, never a traceback into the grader; the run ends with a po
 
 Options: ``--submission PATH`` grades another folder in the contract's layout instead of
 ``exercises/``; ``--profile student|grading``, ``--seed`` and ``--device cpu|cuda|auto``
-(also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE).
+(also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE); ``--call-timeout SECONDS`` and
+``--call-memory MB`` bound each call of the student's code (:mod:`grader.limits`), so a run
+always ends with its points table.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from grader import registry
 from grader.exercise import Check, Exercise, Task, status_word
 from grader.i18n import LANGUAGES, _, choose, set_language
+from grader.limits import Limits
 from grader.outcome import CheckResult
 from grader.points import points_table
 from grader.runner import Runner
@@ -41,6 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="device the inputs are created on (default cpu; auto = cuda when available)")
     group.addoption("--lang", choices=tuple(LANGUAGES), default=None,
                     help="language of the feedback (default: CONVGRADE_LANG, else the locale)")
+    group.addoption("--call-timeout", metavar="SECONDS", type=float, default=Limits.call_seconds,
+                    help=f"time limit of one call of your code (default {Limits.call_seconds:g}; "
+                         "the same as convgrade grade --timeout)")
+    group.addoption("--call-memory", metavar="MB", type=int, default=Limits.memory_mb,
+                    help=f"memory one call of your code may allocate (default {Limits.memory_mb}; "
+                         "the same as convgrade grade --memory)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,7 +118,8 @@ class CheckItem(pytest.Item):
         if root not in runners:
             if not Path(root).is_dir():
                 raise pytest.UsageError(_("--submission {path}: no such folder").format(path=root))
-            runners[root] = Runner(InProcessTarget(root), config.stash[SETTINGS])
+            limits = Limits(call_seconds=config.getoption("--call-timeout"), memory_mb=config.getoption("--call-memory"))
+            runners[root] = Runner(InProcessTarget(root, limits), config.stash[SETTINGS])
         return runners[root]
 
     def runtest(self) -> None:

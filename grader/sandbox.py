@@ -2,22 +2,24 @@
 
 One worker process serves one exercise of one submission. It is forked from a forkserver that
 has already imported torch and the grader (a warm start: importing torch is not paid per
-submission), then it
+submission). The judge writes the submission's files (snapshotted before any student code ran)
+into a fresh private folder, and the worker
 
-* starts a new session (so the judge can kill it with everything it started),
-* writes the submission's files (snapshotted by the judge before any student code ran) into a
-  fresh private folder, and loads them from there,
-* caps its address space (``--memory``) and forbids writing files (RLIMIT_FSIZE = 0), so
-  nothing a submission writes can change another's files or any output,
-* blocks imports of the grader, the solutions and the tests,
 * sends its stdout and stderr to /dev/null,
+* caps its address space (``--memory``) and the size of files it may write (0),
+* blocks imports of the grader, the solutions and the tests,
+* enters the kernel's confinement (:mod:`grader.confine`): its own PID, user and network
+  namespaces, Landlock (it reads only the runtime and its private folder, writes nothing,
+  signals nothing outside), seccomp (no sockets), so nothing it does reaches the judge, the
+  repository, other submissions or the network, and nothing it starts outlives it,
 
 and answers the judge's requests (``presence``, ``call``) over a pipe. Both directions are
 encoded by :mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never
 unpickles anything a worker sends, and tensors travel as CPU data that the worker puts back on
-their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time limit, or a worker that dies, becomes an
-:class:`grader.outcome.Abort` with status ``timeout`` or ``crashed``; the worker is killed and
-the next exercise gets a new one.
+their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time
+limit, or a worker that dies, becomes an :class:`grader.outcome.Abort` with status ``timeout``
+or ``crashed``; the worker is killed with its whole sandbox, its folder removed, and the next
+exercise gets a new one.
 """
 
 from __future__ import annotations
@@ -28,29 +30,21 @@ import importlib.abc
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
 import time
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from grader import codec
+from grader import codec, confine
 from grader.i18n import _, current_language, set_language
+from grader.limits import Limits, mapped_bytes
 from grader.outcome import Abort, CallOutcome, Failure
 
 BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one worker."""
-
-    call_seconds: float = 10.0  # one call of student code
-    exercise_seconds: float = 120.0  # all calls of one exercise together
-    memory_mb: int = 2048  # address space the worker may add to what torch already maps
 
 
 class _BlockImports(importlib.abc.MetaPathFinder):
@@ -60,20 +54,16 @@ class _BlockImports(importlib.abc.MetaPathFinder):
         return None
 
 
-def _confine(files: dict[str, str], memory_mb: int) -> tuple[Path, dict[str, Any]]:
-    """Steps a fresh worker takes before any student code runs (see the module docstring)."""
-    os.setsid()
+def _confine(folder: str, memory_mb: int) -> dict[str, Any]:
+    """Steps a fresh worker takes before any student code runs (see the module docstring);
+    returns the grader's modules, kept out of ``sys.modules`` for the worker's own use."""
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    root = Path(tempfile.mkdtemp(prefix="convgrade-worker-"))
-    for name, text in files.items():
-        (root / name).write_text(text, encoding="utf-8")
-    os.chdir(root)
-    with open("/proc/self/status") as status:
-        vm_kb = next((int(line.split()[1]) for line in status if line.startswith("VmSize")), 0)
-    limit = vm_kb * 1024 + memory_mb * 1024 * 1024
+    os.close(devnull)
+    os.chdir(folder)
+    limit = mapped_bytes() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with an OSError instead of killing us
@@ -84,17 +74,18 @@ def _confine(files: dict[str, str], memory_mb: int) -> tuple[Path, dict[str, Any
     project = str(Path(__file__).resolve().parent.parent)
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
     sys.meta_path.insert(0, _BlockImports())
-    return root, trusted
+    confine.enter(confine.worker_policy(folder))
+    return trusted
 
 
-def worker_main(conn: Any, files: dict[str, str], memory_mb: int, language: str) -> None:
+def worker_main(conn: Any, folder: str, memory_mb: int, language: str) -> None:
     """The worker's whole life: confine, then serve requests until told to stop. Its messages
     are in the judge's ``language`` (the catalog is read before any student code runs)."""
     from grader.target import Submission, invoke
 
     set_language(language)
-    root, trusted = _confine(files, memory_mb)
-    submission = Submission(root)
+    trusted = _confine(folder, memory_mb)
+    submission = Submission(folder)
 
     def resolve(path: str) -> Any:
         module, _, attr = path.partition(":")
@@ -171,6 +162,7 @@ class WorkerTarget:
     def __init__(self, files: dict[str, str], limits: Limits):
         self.files = files
         self.limits = limits
+        self._folder: str | None = None
         self._process: Any = None
         self._conn: Any = None
         self._spent = 0.0
@@ -178,9 +170,12 @@ class WorkerTarget:
 
     def _start(self) -> None:
         ctx = context()
+        self._folder = tempfile.mkdtemp(prefix="convgrade-worker-")
+        for name, text in self.files.items():
+            (Path(self._folder) / name).write_text(text, encoding="utf-8")
         parent, child = ctx.Pipe()
         self._process = ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self.files, self.limits.memory_mb, current_language()))
+                                    args=(child, self._folder, self.limits.memory_mb, current_language()))
         with _main_module_hidden():
             self._process.start()
         child.close()
@@ -199,6 +194,7 @@ class WorkerTarget:
         self._process.join(timeout=5)
         self._conn.close()
         self._process = None
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> WorkerTarget:
         return self

@@ -5,6 +5,7 @@ fast and debuggable) or in an isolated worker process (the batch grader, :mod:`g
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import re
@@ -18,6 +19,7 @@ from typing import Any, Iterator, Protocol
 
 from grader.guard import ForbiddenCall, Guard, tampering
 from grader.i18n import _
+from grader.limits import CallTimedOut, Limits, bounded
 from grader.outcome import Abort, CallOutcome, Failure
 from grader.settings import full_float32_precision
 
@@ -52,12 +54,14 @@ def not_implemented(exc: BaseException, root: Path) -> bool:
 
 
 def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | None, root: Path,
-           name: str, procedure: str | None = None, resolve: Any = resolve_procedure) -> CallOutcome:
+           name: str, procedure: str | None = None, resolve: Any = resolve_procedure,
+           limits: Limits | None = None) -> CallOutcome:
     """Run one call of student code under the guard and describe what happened.
 
     Shared by the in-process target and the sandbox worker, so both judge a call the same way.
     ``resolve`` turns a procedure's path into the function (the worker passes its own, which
-    cannot import).
+    cannot import). With ``limits``, the call is bounded in this process
+    (:func:`grader.limits.bounded`; the worker's judge enforces them from outside instead).
     """
     proc = resolve(procedure) if procedure else None
     full_float32_precision()
@@ -65,10 +69,16 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     start = time.perf_counter()
     outcome = CallOutcome()
     try:
-        with guard:
+        with bounded(limits) if limits else contextlib.nullcontext(), guard:
             outcome.value = proc(fn, *args, **kwargs) if proc else fn(*args, **kwargs)
     except ForbiddenCall:
         pass  # recorded in guard.forbidden
+    except CallTimedOut:
+        raise Abort(Failure("timeout", _("{what} did not finish within {seconds} s (its time limit); an infinite loop?")
+                            .format(what=name, seconds=f"{limits.call_seconds:.3g}"))) from None
+    except MemoryError:
+        raise Abort(Failure("error", _("{name} ran out of memory (more than {memory} MB for one call)")
+                            .format(name=name, memory=limits.memory_mb if limits else "?"))) from None
     except SystemExit as exc:
         raise Abort(Failure("crashed", _("{name} called sys.exit({code}): a graded function must return")
                             .format(name=name, code=repr(exc.code)))) from None
@@ -198,10 +208,12 @@ class Submission:
 
 
 class InProcessTarget:
-    """Runs the student's code in this process (the pytest front-end)."""
+    """Runs the student's code in this process (the pytest front-end), each call within
+    ``limits`` (:func:`grader.limits.bounded`)."""
 
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, limits: Limits = Limits()):
         self.submission = Submission(root)
+        self.limits = limits
 
     def presence(self, module: str, name: str) -> Failure | None:
         return self.submission.presence(module, name)
@@ -214,4 +226,4 @@ class InProcessTarget:
         fn = getattr(self.submission.load(module), name)
         with self.submission.installed():
             return invoke(fn, args, kwargs, forbidden=forbidden, name=name, procedure=procedure,
-                          root=self.submission.root)
+                          root=self.submission.root, limits=self.limits)

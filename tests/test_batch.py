@@ -17,7 +17,7 @@ import pytest
 
 from grader import registry
 from grader.batch import Plan, grade_class, results_document
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import Settings
 from grader.submissions import discover
 from tests.conftest import ROOT, SOLUTIONS

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -49,3 +53,72 @@ def test_a_failure_shows_the_counterexample_and_the_mistake(tmp_path) -> None:
 def test_a_missing_submission_folder_is_a_usage_error(tmp_path) -> None:
     done = run("--submission", str(tmp_path / "nowhere"))
     assert done.returncode != 0 and "no such folder" in (done.stdout + done.stderr)
+
+
+# --- every student run ends ----------------------------------------------------------------------
+
+RUNAWAY = '''import time
+
+
+def cust_conv2d(X, K):
+    while True:  # an infinite loop
+        pass
+
+
+def true_conv2d(X, K):
+    return true_conv2d(X, K)  # recursion without end
+'''
+
+SLEEPY_AND_GREEDY = '''import time
+
+
+def cust_conv2d(X, K):
+    try:
+        time.sleep(1000)
+    except Exception:  # swallowing errors does not swallow the time limit
+        pass
+
+
+def true_conv2d(X, K):
+    hoard = [bytearray(2 ** 20) for _ in range(100_000)]  # 100 GB, a MB at a time
+    return hoard
+'''
+
+
+def check_seconds(junit: Path) -> dict[str, float]:
+    """Each check's wall time from pytest's JUnit XML."""
+    return {case.get("name"): float(case.get("time")) for case in ElementTree.parse(junit).iter("testcase")}
+
+
+def test_a_call_that_loops_or_recurses_forever_ends_and_the_table_is_printed(tmp_path: Path) -> None:
+    (tmp_path / "ex01_cross_correlation.py").write_text(RUNAWAY)
+    done = run("--submission", str(tmp_path), "-m", "ex01", "--call-timeout", "1", f"--junitxml={tmp_path / 'j.xml'}")
+    assert done.returncode == 1
+    assert "cust_conv2d did not finish within 1 s (its time limit); an infinite loop?" in done.stdout
+    assert "the input it was given" in done.stdout and "arg 1 = " in done.stdout
+    assert "true_conv2d raised RecursionError" in done.stdout
+    assert "Traceback" not in done.stdout and "grader/" not in done.stdout
+    assert "total" in done.stdout and "0/10" in done.stdout
+    seconds = check_seconds(tmp_path / "j.xml")
+    assert seconds["cust_conv2d[matches_torch]"] < 2 * 1 + 1, seconds  # the first check meets the loop
+    assert sum(seconds.values()) < 2 * 1 + 10, seconds  # the others do not call it again
+
+
+def test_a_sleeping_call_that_swallows_errors_and_a_runaway_allocation_end(tmp_path: Path) -> None:
+    (tmp_path / "ex01_cross_correlation.py").write_text(SLEEPY_AND_GREEDY)
+    done = run("--submission", str(tmp_path), "-m", "ex01", "--call-timeout", "1.5", "--call-memory", "256")
+    assert done.returncode == 1
+    assert "cust_conv2d did not finish within 1.5 s" in done.stdout
+    assert "true_conv2d ran out of memory (more than 256 MB for one call)" in done.stdout
+    assert "0/10" in done.stdout
+
+
+def test_the_call_timeout_and_pytest_timeout_plugins_load_together(tmp_path: Path) -> None:
+    pytest.importorskip("pytest_timeout", reason="pytest-timeout is not installed (scripts/setup installs it)")
+    (tmp_path / "ex01_cross_correlation.py").write_text(RUNAWAY)
+    done = run("--submission", str(tmp_path), "-m", "ex01", "--timeout", "120",
+               "--call-timeout", "1")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "cust_conv2d did not finish within 1 s" in done.stdout and "Timeout" not in done.stdout
+    solved = run("--submission", "solutions", "-m", "ex01", "--timeout", "120")
+    assert solved.returncode == 0 and "10/10" in solved.stdout

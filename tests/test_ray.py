@@ -22,7 +22,7 @@ import torch
 from grader import cli
 from grader.batch import Plan, grade_class
 from grader.ray_executor import INSTALL, RayExecutor, task_options, version_mismatch
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import Settings
 from grader.submissions import SubmissionSource, discover
 from tests.conftest import ROOT, SOLUTIONS

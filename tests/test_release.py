@@ -24,7 +24,7 @@ from grader.release.bundle import SETUP_COMMENT, build_release
 from grader.release.leaks import LeakError, find_leaks
 from grader.release.tree import LEFT_OUT, python_version
 from grader.release.workflow import GRADE_COMMAND, GRADER_DIR, HEADER, STEPS, STUDENT_DIR, WORKFLOW_PATH, GraderPin
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import Settings
 from grader.stubs import BEGIN, make_stub
 from grader.submissions import discover

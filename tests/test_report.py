@@ -24,7 +24,7 @@ from grader.feedback_html import page_names, render_feedback, write_feedback_htm
 from grader.formats import write_json
 from grader.pictures import counterexample_figure, counterexample_png
 from grader.report import render_report, summarise
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import Settings
 from grader.submissions import discover
 from tests.conftest import SOLUTIONS

@@ -21,7 +21,7 @@ from grader.exercise import status_word
 from grader.formats import FORMATS, write_all
 from grader.i18n import _, current_language, ngettext
 from grader.ray_executor import RayExecutor, RayUnavailable
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import DEFAULT_SEED, DeviceUnavailable, Settings
 from grader.submissions import discover
 

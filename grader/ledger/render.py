@@ -23,7 +23,8 @@ MARKDOWN_COMMAND = "convgrade spec --markdown docs/spec-ledger.md"
 
 def versions() -> dict[str, str]:
     """The libraries the verdicts were computed with."""
-    return {"torch": torch.__version__, "hypothesis": version("hypothesis"), "sympy": version("sympy")}
+    return {"torch": torch.__version__.split("+")[0],  # not the build (+cpu, +cu128): the same verdicts
+            "hypothesis": version("hypothesis"), "sympy": version("sympy")}
 
 
 def summary(entries: Sequence[Entry]) -> str:

@@ -1,6 +1,8 @@
 """Evaluating the claims: each verifier runs on one torch thread (the tensors are tiny, and
 threads only contend on a shared machine) with torch's generator seeded and restored, so the
-ledger is the same on every run and leaves the caller's state alone. A claim whose listing is
+ledger is the same on every run and leaves the caller's state alone. Measured numbers are
+printed to :data:`DIGITS` significant digits: what a claim needs, and no digit that depends
+on which CPU kernels computed it (the committed page must read the same on every machine). A claim whose listing is
 not installed is pending; a verifier that raises otherwise is an error of the ledger, recorded
 as such, and the other claims still run."""
 
@@ -14,10 +16,12 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from grader.digits import significant_digits
 from grader.ledger.record import Claim, Evidence, Verdict
 from grader.ledger.subjects import ListingMissing
 
 SEED = 0  # torch's generator, before each claim
+DIGITS = 3  # significant digits of the numbers in the evidence (grader.digits)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def one_thread() -> Iterator[None]:
 def evaluate(claim: Claim) -> Entry:
     """One claim's verdict (an ``error`` verdict when its verifier raises)."""
     start = time.perf_counter()
-    with one_thread(), torch.random.fork_rng(devices=[]):
+    with one_thread(), significant_digits(DIGITS), torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
         try:
             verdict = claim.verify()

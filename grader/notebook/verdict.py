@@ -14,9 +14,10 @@ from typing import Any
 from grader import registry
 from grader.exercise import Check, Task, status_word
 from grader.i18n import _
+from grader.limits import Limits
 from grader.outcome import CheckResult
 from grader.runner import Runner
-from grader.sandbox import Limits, WorkerTarget, context
+from grader.sandbox import WorkerTarget, context
 from grader.settings import Settings
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from grader.batch import Plan, grade_class
 from grader.formats import gradescope_results
 from grader.i18n import N_, _, choose, current_language, set_language
-from grader.sandbox import Limits
+from grader.limits import Limits
 from grader.settings import Settings
 from grader.submissions import EXERCISE_FILE, SubmissionSource, discover
 

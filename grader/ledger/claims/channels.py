@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader import strategies
+from grader.digits import number
 from grader.feedback import summary
 from grader.ledger.record import Claim, Verdict
 from grader.ledger.search import hunt, hunted, seeded_tensor
@@ -28,7 +29,7 @@ def _differs(torch_side: torch.Tensor, notes_side: torch.Tensor) -> str | None:
     if torch_side.shape != notes_side.shape:
         return f"torch gives shape {tuple(torch_side.shape)}, the construction {tuple(notes_side.shape)}"
     if not torch.allclose(torch_side, notes_side, rtol=0, atol=1e-9):
-        return f"the values differ by up to {float((torch_side - notes_side).abs().max()):g}"
+        return f"the values differ by up to {number(float((torch_side - notes_side).abs().max()))}"
     return None
 
 
