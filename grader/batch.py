@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 import torch
 
 import grader
-from grader import registry
+from grader import confine, registry
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
 from grader.i18n import _, set_language
 from grader.limits import Limits
@@ -262,6 +262,14 @@ def precision_modes() -> dict[str, Any]:
             "float32_matmul_precision": torch.get_float32_matmul_precision()}
 
 
+def confinement_record(limits: Limits) -> dict[str, str]:
+    """What confinement the workers ran under, feature by feature (:mod:`grader.confine`), as
+    this machine's kernel gives it (``"off"`` everywhere when it was switched off)."""
+    if not limits.confined:
+        return dict.fromkeys(("filesystem", "network", "signals", "processes"), "off")
+    return confine.probe().record()
+
+
 def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str, Any]:
     """The whole results JSON."""
     s = plan.settings
@@ -270,6 +278,7 @@ def results_document(records: Iterable[dict[str, Any]], plan: Plan) -> dict[str,
             "precision": {**precision_modes(), "input_dtypes": ["float32", "float64"]},
             "limits": {"call_seconds": plan.limits.call_seconds, "exercise_seconds": plan.limits.exercise_seconds,
                        "memory_mb": plan.limits.memory_mb},
+            "confinement": confinement_record(plan.limits),
             "submissions": list(records)}
 
 

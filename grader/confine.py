@@ -25,7 +25,9 @@ calls :func:`enter` after fork and before any student code. The rules, and what 
   own ZMQ ports on the host's loopback: it cannot have a network namespace of its own).
 * **Sockets** (seccomp): ``socket()`` is refused, except TCP where :attr:`Policy.tcp` allows it, so
   no submission reaches a pathname UNIX socket (Ray's raylet, a Docker socket) that Landlock
-  before ABI 9 cannot guard; so are io_uring, ptrace, mounts, new namespaces and kernel keyrings.
+  before ABI 9 cannot guard; so are io_uring, ptrace, mounts, new namespaces, kernel keyrings,
+  and changes to files' modes, owners, times and extended attributes (Landlock does not guard
+  metadata).
 * **Environment**: variables other than :data:`KEPT_VARIABLES` are removed (tokens in the
   grader's environment are not the submission's to read).
 * **Privileges**: a user namespace is entered when one can be (not root in it for anything
@@ -86,8 +88,13 @@ DENIED_SYSCALLS = ("socketpair", "io_uring_setup", "io_uring_enter", "io_uring_r
                    "add_key", "request_key", "mount", "umount2", "pivot_root", "move_mount", "open_tree",
                    "fsopen", "fsmount", "fsconfig", "unshare", "setns", "kexec_load", "init_module",
                    "finit_module", "delete_module", "execve", "execveat", "name_to_handle_at",
-                   "open_by_handle_at")
-"""Refused with EPERM by seccomp (``socket`` too, unless :attr:`Policy.tcp`)."""
+                   "open_by_handle_at",
+                   # metadata, which Landlock (ABI 7) does not guard: modes, owners, times, attributes
+                   "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
+                   "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
+                   "lremovexattr", "fremovexattr", "setxattrat", "removexattrat")
+"""Refused with EPERM by seccomp (``socket`` too, unless :attr:`Policy.tcp`); a name this
+architecture lacks is skipped."""
 
 
 @dataclass(frozen=True)

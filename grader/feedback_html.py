@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from grader import atomic
 from grader.exercise import STATUS_WORDS, status_word
 from grader.filenames import distinct_file_names
 from grader.i18n import _, current_language
@@ -219,8 +220,8 @@ def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
     submissions = document["submissions"]
     pages = page_names([s["name"] for s in submissions])
     for submission, page in zip(submissions, pages, strict=True):
-        (path / page).write_text(render_feedback(submission, document), encoding="utf-8")
+        atomic.write_text(path / page, render_feedback(submission, document))
     index = _PAGES.get_template("index").render(pages=list(zip(submissions, pages, strict=True)), document=document,
                                                 text=page_text())
-    (path / INDEX_PAGE).write_text(index, encoding="utf-8")
+    atomic.write_text(path / INDEX_PAGE, index)
     return path

@@ -1,18 +1,20 @@
 """Writing batch results: JSON (the source of truth), CSV, Gradescope and JUnit XML.
 
-Each writer takes the results document (:func:`grader.batch.results_document`) and a path.
+Each writer takes the results document (:func:`grader.batch.results_document`) and a path, and
+writes each file atomically (:mod:`grader.atomic`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import registry
+from grader import atomic, registry
 from grader.exercise import status_word
 from grader.filenames import distinct_file_names
 from grader.formats_github import write_github
@@ -23,20 +25,19 @@ FORMATS = ("json", "csv", "gradescope", "junit", "html", "github")
 
 def write_json(document: dict[str, Any], path: Path) -> Path:
     """The results document as indented JSON (the source of truth)."""
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    return atomic.write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_csv(document: dict[str, Any], path: Path) -> Path:
     """One row per student: name, each exercise's score, total, max."""
     modules = [e.module for e in registry.all_exercises()]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", *modules, "score", "max_score"])
-        for sub in document["submissions"]:
-            writer.writerow([sub["name"], *(f"{sub['exercises'][m]['score']:g}" for m in modules),
-                             f"{sub['score']:g}", f"{sub['max_score']:g}"])
-    return path
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["name", *modules, "score", "max_score"])
+    for sub in document["submissions"]:
+        writer.writerow([sub["name"], *(f"{sub['exercises'][m]['score']:g}" for m in modules),
+                         f"{sub['score']:g}", f"{sub['max_score']:g}"])
+    return atomic.write_text(path, rows.getvalue())
 
 
 def gradescope_results(submission: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def write_gradescope(document: dict[str, Any], path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     submissions = document["submissions"]
     for sub, file in zip(submissions, distinct_file_names([s["name"] for s in submissions], ".json")):
-        (path / file).write_text(json.dumps(gradescope_results(sub), indent=2, ensure_ascii=False), encoding="utf-8")
+        atomic.write_text(path / file, json.dumps(gradescope_results(sub), indent=2, ensure_ascii=False))
     return path
 
 
@@ -82,8 +83,7 @@ def write_junit(document: dict[str, Any], path: Path) -> Path:
                 ET.SubElement(case, "skipped", message=message)
             elif status != "passed":
                 ET.SubElement(case, "error", message=f"{status}: {message.split(chr(10))[0]}").text = message
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    return atomic.write_text(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
 def _xml_text(text: str) -> str:

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader import registry
+from grader import atomic, registry
 from grader.exercise import status_word
 from grader.i18n import LANGUAGES, _, translations
 
@@ -205,8 +205,8 @@ def write_github(document: dict[str, Any], path: Path) -> Path:
     summary = summary_markdown(document)
     commands = annotations(document, Path(os.environ.get(SOURCE_ENV) or DEFAULT_SOURCE))
     path.mkdir(parents=True, exist_ok=True)
-    (path / "summary.md").write_text(summary, encoding="utf-8")
-    (path / "annotations.txt").write_text("".join(f"{c}\n" for c in commands), encoding="utf-8")
+    atomic.write_text(path / "summary.md", summary)
+    atomic.write_text(path / "annotations.txt", "".join(f"{c}\n" for c in commands))
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary)

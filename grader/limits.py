@@ -45,6 +45,7 @@ class Limits:
     call_seconds: float = 10.0  # one call of student code
     exercise_seconds: float = 120.0  # all calls of one exercise together (batch grader)
     memory_mb: int = 2048  # memory one call (a worker) may add to what the process already maps
+    confined: bool = True  # workers enter the kernel's confinement (grader.confine); False only to measure its cost
 
 
 class CallTimedOut(BaseException):

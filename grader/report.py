@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import atomic
 from grader.feedback_html import environment
 from grader.pictures import data_uri, figure_png, score_histogram, status_bars
 
@@ -301,5 +302,5 @@ def render_report(document: dict[str, Any]) -> str:
 
 def write_report(document: dict[str, Any], path: Path) -> Path:
     """Write :func:`render_report` to ``path``."""
-    path.write_text(render_report(document), encoding="utf-8")
+    atomic.write_text(path, render_report(document))
     return path

@@ -45,6 +45,9 @@ from grader.limits import Limits, mapped_bytes
 from grader.outcome import Abort, CallOutcome, Failure
 
 BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
+MAX_REPLY_BYTES = 256 * 1024 * 1024
+"""A worker's reply larger than this is refused unread (a worker cannot make the judge allocate
+its whole memory)."""
 
 
 class _BlockImports(importlib.abc.MetaPathFinder):
@@ -54,7 +57,7 @@ class _BlockImports(importlib.abc.MetaPathFinder):
         return None
 
 
-def _confine(folder: str, memory_mb: int) -> dict[str, Any]:
+def _confine(folder: str, limits: Limits) -> dict[str, Any]:
     """Steps a fresh worker takes before any student code runs (see the module docstring);
     returns the grader's modules, kept out of ``sys.modules`` for the worker's own use."""
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -63,7 +66,7 @@ def _confine(folder: str, memory_mb: int) -> dict[str, Any]:
     os.dup2(devnull, 2)
     os.close(devnull)
     os.chdir(folder)
-    limit = mapped_bytes() + memory_mb * 1024 * 1024
+    limit = mapped_bytes() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with an OSError instead of killing us
@@ -74,17 +77,20 @@ def _confine(folder: str, memory_mb: int) -> dict[str, Any]:
     project = str(Path(__file__).resolve().parent.parent)
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
     sys.meta_path.insert(0, _BlockImports())
-    confine.enter(confine.worker_policy(folder))
+    if limits.confined:
+        confine.enter(confine.worker_policy(folder))
+    else:
+        os.setsid()  # only the session: the judge kills it, not what left it
     return trusted
 
 
-def worker_main(conn: Any, folder: str, memory_mb: int, language: str) -> None:
+def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
     """The worker's whole life: confine, then serve requests until told to stop. Its messages
     are in the judge's ``language`` (the catalog is read before any student code runs)."""
     from grader.target import Submission, invoke
 
     set_language(language)
-    trusted = _confine(folder, memory_mb)
+    trusted = _confine(folder, limits)
     submission = Submission(folder)
 
     def resolve(path: str) -> Any:
@@ -175,7 +181,7 @@ class WorkerTarget:
             (Path(self._folder) / name).write_text(text, encoding="utf-8")
         parent, child = ctx.Pipe()
         self._process = ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self._folder, self.limits.memory_mb, current_language()))
+                                    args=(child, self._folder, self.limits, current_language()))
         with _main_module_hidden():
             self._process.start()
         child.close()
@@ -214,7 +220,7 @@ class WorkerTarget:
         try:
             self._conn.send_bytes(codec.dumps(request))
             ready = self._conn.poll(timeout)
-            payload = self._conn.recv_bytes() if ready else None
+            payload = self._conn.recv_bytes(MAX_REPLY_BYTES) if ready else None
         except (EOFError, OSError, BrokenPipeError):
             payload, ready = None, True
         self._spent += time.monotonic() - start

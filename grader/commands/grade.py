@@ -1,7 +1,8 @@
 """``convgrade grade SUBMISSION... [--out results.json] [--format json,csv,gradescope,junit]
 [--jobs N] [--profile grading|student] [--seed S] [--device cpu|cuda|auto] [--timeout SECONDS]
-[--memory MB] [--executor local|ray] [--ray-address ADDRESS]``: grade a class in isolated
-workers (on this machine, or on a Ray cluster), print the table, write the results."""
+[--memory MB] [--executor local|ray] [--ray-address ADDRESS] [--confinement on|strict|off]``: grade
+a class in confined workers (on this machine, or on a Ray cluster), print the table, write the
+results."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader import registry
+from grader import confine, registry
 from grader.batch import LocalExecutor, Plan, default_jobs, grade_class, results_document
 from grader.exercise import status_word
 from grader.formats import FORMATS, write_all
 from grader.i18n import _, current_language, ngettext
-from grader.ray_executor import RayExecutor, RayUnavailable
 from grader.limits import Limits
+from grader.ray_executor import RayExecutor, RayUnavailable
 from grader.settings import DEFAULT_SEED, DeviceUnavailable, Settings
 from grader.submissions import discover
 
@@ -80,6 +81,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("--ray-address", metavar="ADDRESS", default=None,
                        help=_("the Ray cluster --executor ray grades on (default: RAY_ADDRESS, else a cluster "
                               "started on this machine with ray start, else a new local one)"))
+    grade.add_argument("--confinement", choices=("on", "strict", "off"), default="on",
+                       help=_("on (default): workers get all the confinement the kernel gives, and a warning names "
+                              "what it lacks; strict (for exams): refuse to start unless all of it is in force; "
+                              "off: no kernel confinement (only to measure what it costs)"))
     grade.set_defaults(run=run_grade)
 
 
@@ -113,8 +118,14 @@ def run_grade(args: argparse.Namespace) -> int:
     except DeviceUnavailable as exc:
         print(f"convgrade: {exc}", file=sys.stderr)
         return 2
+    missing = confine.probe().missing if args.confinement != "off" else ()
+    if args.confinement == "strict" and missing:
+        print("convgrade: " + _("--confinement strict: this kernel lacks {missing}").format(missing="; ".join(missing)),
+              file=sys.stderr)
+        return 2
     plan = Plan(settings, Limits(call_seconds=args.timeout, memory_mb=args.memory,
-                               exercise_seconds=max(Limits.exercise_seconds, 12 * args.timeout)),
+                               exercise_seconds=max(Limits.exercise_seconds, 12 * args.timeout),
+                               confined=args.confinement != "off"),
                 current_language())
     try:
         executor = RayExecutor(args.ray_address) if args.executor == "ray" else LocalExecutor(args.jobs)
@@ -145,4 +156,9 @@ def run_grade(args: argparse.Namespace) -> int:
                    "wrote {files}", len(records)).format(
         n=len(records), seconds=time.monotonic() - start, profile=settings.profile, seed=settings.seed,
         device=settings.device, files=", ".join(str(p) for p in written)))
+    if args.confinement == "off":
+        print(_("warning: --confinement off: the submissions ran without the kernel's confinement"), file=sys.stderr)
+    elif missing:
+        print(_("warning: confinement incomplete, this kernel lacks {missing}").format(missing="; ".join(missing)),
+              file=sys.stderr)
     return 1 if any(r.get("grader_failed") for r in records) else 0
