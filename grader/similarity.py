@@ -31,28 +31,30 @@ dependencies pygments, numpy, jinja2 and matplotlib are already convgrade's, tqd
 only new one). It is the maintained Python implementation of MOSS's winnowing (the last
 release is of 2024-03, with a documented API and tests; MOSS itself is a web service that
 would send the class's code off the machine, JPlag and Dolos need Java or Node). Only its
-fingerprinting functions are used (``hashed_kgrams`` through ``get_document_fingerprints``,
-``find_fingerprint_overlap``, ``get_copied_slices``), not its detector or its HTML report:
+fingerprinting functions are used (``winnow``, ``find_fingerprint_overlap``,
+``get_copied_slices``), not its detector or its HTML report:
 
 - its tokenizer (``filter_code``) turns every name into ``V``, attributes such as ``.flip``
   and ``.unfold`` included, which makes all short solutions look alike, keeps docstrings, and
   misplaces highlights after a class name; :mod:`grader.codenorm` normalises with pygments
   (copydetect's own lexer) instead;
-- its boilerplate removal (``np.intersect1d(..., assume_unique=True)`` on winnowed hashes,
-  which repeat) also drops fingerprints of code repeated within one file, so boilerplate
-  fingerprints are removed here by set membership;
-- its k-gram hashes are Python's ``hash`` of strings, randomised per process: scores are
-  exact within one run, which is all a report needs (they are not stored for later runs).
+- its boilerplate removal (``get_document_fingerprints``: ``np.intersect1d(...,
+  assume_unique=True)`` on winnowed hashes, which repeat) also drops fingerprints of code
+  repeated within one file, so boilerplate fingerprints are removed here by set membership;
+- its k-gram hashes (``hashed_kgrams``) are Python's ``hash`` of strings, randomised per
+  process, so the same class would score a little differently from run to run; k-grams are
+  hashed here with BLAKE2b, and the same class always gets the same scores.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_document_fingerprints, hashed_kgrams
+from copydetect.utils import find_fingerprint_overlap, get_copied_slices, winnow
 
 from grader.codenorm import Normalised, normalise
 from grader.exercise_code import exercise_code
@@ -104,19 +106,27 @@ def covered(starts: np.ndarray) -> int:
     return int(K + np.minimum(np.diff(unique), K).sum()) if unique.size else 0
 
 
+def kgram_hashes(text: str) -> np.ndarray:
+    """A stable 63-bit hash of every k-gram of ``text``, in order (empty when it is shorter than K)."""
+    return np.array([int.from_bytes(hashlib.blake2b(text[i:i + K].encode(), digest_size=8).digest(), "little") >> 1
+                     for i in range(len(text) - K + 1)], dtype=np.int64)
+
+
 def boilerplate(stub: str) -> frozenset[int]:
-    """The fingerprints of every k-gram of a stub: code the class was given."""
-    text = normalise(stub).text
-    return frozenset(hashed_kgrams(text, K).tolist()) if len(text) >= K else frozenset()
+    """The hashes of every k-gram of a stub: code the class was given."""
+    return frozenset(kgram_hashes(normalise(stub).text).tolist())
 
 
 def fingerprint(owner: str, source: str, given: frozenset[int]) -> Piece:
     """``source`` normalised and winnowed, without the fingerprints in ``given``."""
     code = normalise(source)
     positions: dict[int, list[int]] = {}
-    if len(code.text) >= K:
-        _, found = get_document_fingerprints(code.text, K, WINDOW)
-        positions = {int(h): [int(i) for i in at] for h, at in found.items() if h not in given}
+    hashes = kgram_hashes(code.text)
+    if hashes.size:
+        selected, starts = winnow(hashes, WINDOW, remove_duplicates=False)
+        for value, start in zip(selected.tolist(), starts.tolist()):
+            if value not in given:
+                positions.setdefault(value, []).append(start)
     size = covered(np.array([i for at in positions.values() for i in at], dtype=np.int64))
     return Piece(owner, code, positions, frozenset(positions), size)
 
@@ -241,7 +251,8 @@ class SimilarityReport:
 
 def compare_class(sources: list[SubmissionSource], solutions: Path) -> SimilarityReport:
     """The similarity report of a class, with the model answers in ``solutions`` (``exNN_*.py``,
-    with nbgrader's solution markers) as one more submission and their stubs as boilerplate."""
+    with nbgrader's solution markers) as one more submission and their stubs as boilerplate;
+    only the exercises some submission has code for."""
     answers = {path.stem: path.read_text(encoding="utf-8") for path in sorted(solutions.glob("ex[0-9][0-9]_*.py"))}
     code: dict[str, dict[str, str]] = {module: {REFERENCE: text} for module, text in answers.items()}
     skipped = []
@@ -257,5 +268,5 @@ def compare_class(sources: list[SubmissionSource], solutions: Path) -> Similarit
         for module, text in parts.items():
             code.setdefault(module, {})[source.name] = text
     exercises = [compare_exercise(module, code[module], make_stub(answers[module]) if module in answers else "")
-                 for module in sorted(code)]
+                 for module in sorted(code) if set(code[module]) - {REFERENCE}]
     return SimilarityReport([s.name for s in sources], exercises, skipped)
