@@ -43,9 +43,16 @@ class Normalised:
     starts: np.ndarray  # int64, len(text)
     ends: np.ndarray  # int64, len(text)
 
-    def source_span(self, start: int, end: int) -> tuple[int, int]:
-        """The source characters behind ``text[start:end]`` (``end > start``)."""
-        return int(self.starts[start]), int(self.ends[end - 1])
+    def source_spans(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The source ranges behind ``text[start:end]``: its tokens, joined across whitespace
+        but not across what normalising dropped (comments, docstrings)."""
+        spans: list[tuple[int, int]] = []
+        for first, last in dict.fromkeys(zip(self.starts[start:end].tolist(), self.ends[start:end].tolist())):
+            if spans and not self.source[spans[-1][1]:first].strip():
+                spans[-1] = (spans[-1][0], last)
+            else:
+                spans.append((first, last))
+        return spans
 
 
 def _placeholder(kind: object, value: str, after_dot: bool) -> str | None:

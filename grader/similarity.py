@@ -147,7 +147,7 @@ def matched_spans(a: Piece, b: Piece) -> tuple[list[tuple[int, int]], list[tuple
     """The source character ranges of ``a`` and of ``b`` that their common fingerprints cover."""
     def spans(piece: Piece, starts: np.ndarray) -> list[tuple[int, int]]:
         slices = get_copied_slices(starts, K)
-        return [piece.code.source_span(int(s), int(e)) for s, e in zip(*slices)]
+        return [span for s, e in zip(*slices) for span in piece.code.source_spans(int(s), int(e))]
     in_a, in_b = _overlap(a, b)
     return spans(a, in_a), spans(b, in_b)
 
