@@ -5,7 +5,10 @@ and compared with its budget from the issues, or with a baseline measured in the
 (nbgrader's autograde of the same checks). The batch rows are also graded with
 ``--executor ray`` (a fresh local Ray instance, its start included), in their own column,
 compared with the local executor's time in the same run; both must give the same results.
-Run with ``benchmarks/run``.
+The similarity row times ``convgrade similarity`` on generated complete submissions against
+grading the same submissions in the same run (on a sample when grading them all would take
+too long, extrapolated per submission; the row says which). Run with ``benchmarks/run``
+(``benchmarks/run --only similarity --similarity 300`` for that row alone).
 """
 
 from __future__ import annotations
@@ -188,17 +191,60 @@ def complete_rows(workdir: Path, n: int) -> list[Row]:
                 None if ray_seconds is None else ray_seconds / n)]
 
 
+def renamed_solutions(student: int) -> dict[str, str]:
+    """The model answers, each local name suffixed with the student's number: complete,
+    different text for every student, and the worst case for the similarity report (every
+    pair shares everything once identifiers are normalised)."""
+    import re
+
+    return {path.name: re.sub(r"\b(kh|kw|Y|i|j|out|x|h|w|n|k)\b", rf"\g<1>_{student}", path.read_text())
+            for path in sorted((ROOT / "solutions").glob("ex*.py"))}
+
+
+def similarity_rows(workdir: Path, n: int, graded: int) -> list[Row]:
+    """``n`` generated complete submissions: ``convgrade similarity`` on all of them, against
+    grading measured in the same run on ``graded`` of them (all when ``graded >= n``) and, if
+    fewer, extrapolated per submission to ``n``."""
+    for i in range(n):
+        folder = workdir / "similar" / f"student{i:03d}"
+        folder.mkdir(parents=True)
+        for name, text in renamed_solutions(i).items():
+            (folder / name).write_text(text)
+    seconds, done = timed([str(BIN / "convgrade"), "similarity", str(workdir / "similar"),
+                           "--html", str(workdir / "similarity.html")])
+    assert done.returncode == 0, done.stderr
+    sample = workdir / "similar-sample"
+    sample.mkdir()
+    graded = min(graded, n)
+    for i in range(graded):
+        shutil.copytree(workdir / "similar" / f"student{i:03d}", sample / f"student{i:03d}")
+    grading = grade_timed(sample, workdir / "sample.json") * n / graded
+    how = "measured" if graded == n else f"measured on {graded}, extrapolated x{n / graded:g}"
+    return [Row(f"similarity of {n} complete submissions vs grading them ({how})", seconds, grading,
+                f"baseline: convgrade grade, {how}", f"similarity {seconds:.1f} s, grading {grading:.0f} s")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=8, help="generated submissions for the throughput row")
     parser.add_argument("--complete", type=int, default=0, metavar="N",
                         help="also grade N complete submissions with each executor (the README's per-core figures)")
+    parser.add_argument("--similarity", type=int, default=300, metavar="N",
+                        help="generated complete submissions for the similarity row (default 300)")
+    parser.add_argument("--similarity-graded", type=int, default=8, metavar="M",
+                        help="of those, how many to grade for the row's baseline (the rest extrapolated per "
+                             "submission; default 8)")
+    parser.add_argument("--only", choices=("all", "similarity"), default="all",
+                        help="similarity: run the similarity row alone")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="convgrade-bench-"))
     try:
-        rows = student_rows() + class_rows(workdir) + throughput_rows(workdir, args.submissions)
-        if args.complete:
-            rows += complete_rows(workdir, args.complete)
+        rows = []
+        if args.only == "all":
+            rows += student_rows() + class_rows(workdir) + throughput_rows(workdir, args.submissions)
+            if args.complete:
+                rows += complete_rows(workdir, args.complete)
+        rows += similarity_rows(workdir, args.similarity, args.similarity_graded)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     table = Table(title="convgrade benchmarks (wall clock, this machine)")

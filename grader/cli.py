@@ -12,7 +12,7 @@ import sys
 
 from grader.i18n import LANGUAGES, UnknownLanguage, _, choose, set_language
 
-COMMANDS = ("grade", "report", "spec", "nbgrader", "release", "gradescope")
+COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gradescope")
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 

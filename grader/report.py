@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import atomic
+from grader import atomic, similarity_page
 from grader.feedback_html import environment
 from grader.pictures import data_uri, figure_png, score_histogram, status_bars
+from grader.similarity import SimilarityReport
 
 ALARMING = ("timeout", "crashed", "forbidden")
 """Exercise statuses that put a student on the attention list whatever the score."""
@@ -275,6 +276,9 @@ REPORT = """{% extends "layout.html" %}
 {% else %}
 <p>Nobody: no timeouts, crashes or forbidden calls, and every graded submission has the best score.</p>
 {% endif %}
+{% if similarity is not none %}
+{% include "similarity_section" %}
+{% endif %}
 {% endblock %}
 """
 
@@ -285,22 +289,24 @@ def rate(share: float | None) -> str:
     return "–" if share is None else f"{100 * share:.0f} %"
 
 
-_PAGES = environment(report=REPORT)
+_PAGES = similarity_page.add_to(environment(report=REPORT, **similarity_page.TEMPLATES))
 _PAGES.filters["rate"] = rate
 
 
-def render_report(document: dict[str, Any]) -> str:
-    """The class report of a results document, as one self-contained HTML page."""
+def render_report(document: dict[str, Any], similarity: SimilarityReport | None = None) -> str:
+    """The class report of a results document, as one self-contained HTML page; with the
+    similarity report of the same submissions, it has a section "Similar submissions"."""
     report = summarise(document)
     status_chart = (data_uri(figure_png(status_bars({e.module: e.statuses for e in report.exercises
                                                      if e.module in report.assigned})))
                     if report.exercises else None)
     histogram = data_uri(figure_png(score_histogram(report.percents)))
+    shown = similarity_page.context(similarity) if similarity is not None else {"similarity": None}
     return _PAGES.get_template("report").render(report=report, document=document, status_chart=status_chart,
-                                                 histogram=histogram)
+                                                 histogram=histogram, **shown)
 
 
-def write_report(document: dict[str, Any], path: Path) -> Path:
+def write_report(document: dict[str, Any], path: Path, similarity: SimilarityReport | None = None) -> Path:
     """Write :func:`render_report` to ``path``."""
-    atomic.write_text(path, render_report(document))
+    atomic.write_text(path, render_report(document, similarity))
     return path

@@ -1,6 +1,7 @@
-"""``convgrade report RESULTS [--html report.html] [--feedback DIR]``: the class report of a
-results JSON (written by ``convgrade grade``) as one self-contained HTML page, and optionally
-one feedback page per student."""
+"""``convgrade report RESULTS [--html report.html] [--feedback DIR] [--submissions SUBMISSION...]``:
+the class report of a results JSON (written by ``convgrade grade``) as one self-contained HTML
+page, with a section on similar submissions when the submissions are given, and optionally one
+feedback page per student."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from grader.feedback_html import write_feedback_html
 from grader.i18n import _
+from grader.commands.similarity import add_solutions_option, similarity_of
 from grader.report import summarise, write_report
 
 
@@ -25,6 +27,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help=_("where to write the report (default: report.html)"))
     report.add_argument("--feedback", type=Path, default=None, metavar="DIR",
                         help=_("also write one feedback page per submission (and an index.html) into DIR"))
+    report.add_argument("--submissions", nargs="+", default=None, metavar="SUBMISSION",
+                        help=_("the graded submissions: adds a section on similar submissions "
+                               "(see convgrade similarity)"))
+    add_solutions_option(report)
     report.set_defaults(run=run_report)
 
 
@@ -45,10 +51,11 @@ def load_results(path: Path) -> dict[str, Any]:
 def run_report(args: argparse.Namespace) -> int:
     try:
         document = load_results(args.results)
+        similarity = similarity_of(args.submissions, args.solutions) if args.submissions else None
     except ValueError as exc:
         print(_("convgrade: {error}").format(error=exc), file=sys.stderr)
         return 2
-    written = [write_report(document, args.html)]
+    written = [write_report(document, args.html, similarity)]
     if args.feedback is not None:
         written.append(write_feedback_html(document, args.feedback))
     report = summarise(document)
