@@ -5,7 +5,8 @@ and compared with its budget from the issues, or with a baseline measured in the
 (nbgrader's autograde of the same checks). The batch rows are also graded with
 ``--executor ray`` (a fresh local Ray instance, its start included), in their own column,
 compared with the local executor's time in the same run; both must give the same results.
-The similarity row times ``convgrade similarity`` on generated complete submissions against
+The confinement rows time a worker entering its sandbox (:mod:`grader.confine`), and the
+sample class graded with confinement on and off. The similarity row times ``convgrade similarity`` on generated complete submissions against
 grading the same submissions in the same run (on a sample when grading them all would take
 too long, extrapolated per submission; the row says which). Run with ``benchmarks/run``
 (``benchmarks/run --only similarity --similarity 300`` for that row alone).
@@ -86,8 +87,46 @@ def student_rows() -> list[Row]:
 
 def class_rows(workdir: Path) -> list[Row]:
     seconds, done = timed([str(BIN / "convgrade"), "grade", "examples/class", "--out", str(workdir / "local.json")])
+    off, _ = timed([str(BIN / "convgrade"), "grade", "examples/class", "--out", str(workdir / "off.json"),
+                    "--confinement", "off"])
     return [Row("convgrade grade examples/class", seconds, 60.0, "budget", last_line(done),
-                ray_timed(workdir, ROOT / "examples" / "class"))]
+                ray_timed(workdir, ROOT / "examples" / "class")),
+            Row("the same, confinement on (--confinement off: baseline)", seconds, off,
+                "baseline: --confinement off", f"off {off:.1f} s, on {seconds:.1f} s")]
+
+
+def confinement_seconds(confined: bool) -> float:
+    """Seconds from a fresh fork of this (torch-loaded) process until the sandboxed process can
+    run student code: confine.enter (namespaces, two forks, Landlock, seccomp), or only setsid."""
+    from grader import confine
+
+    policy = confine.worker_policy(tempfile.gettempdir())
+    read, write = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            confine.enter(policy) if confined else os.setsid()
+            os.write(write, repr(time.perf_counter() - start).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        seconds = float(answer.read())
+    os.waitpid(pid, 0)
+    return seconds
+
+
+def confinement_rows(repeat: int = 20) -> list[Row]:
+    """What a worker spends entering its confinement, against a fork with no confinement."""
+    from grader import confine
+
+    confine.probe()  # as in the forkserver: probed once, not per worker
+    on = sorted(confinement_seconds(True) for _ in range(repeat))[repeat // 2]
+    off = sorted(confinement_seconds(False) for _ in range(repeat))[repeat // 2]
+    return [Row(f"a worker entering its confinement (median of {repeat})", on, 0.010, "budget",
+                f"{(on - off) * 1000:.1f} ms more than a bare fork ({off * 1000:.1f} ms); "
+                f"{confine.probe().record()['filesystem']}")]
 
 
 EX01 = "ex01_cross_correlation"
@@ -241,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows = []
         if args.only == "all":
-            rows += student_rows() + class_rows(workdir) + throughput_rows(workdir, args.submissions)
+            rows += (student_rows() + confinement_rows() + class_rows(workdir)
+                     + throughput_rows(workdir, args.submissions))
             if args.complete:
                 rows += complete_rows(workdir, args.complete)
         rows += similarity_rows(workdir, args.similarity, args.similarity_graded)

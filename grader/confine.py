@@ -5,11 +5,13 @@ nbgrader judge and the Gradescope autograder use too, and the kernel nbgrader ru
 calls :func:`enter` after fork and before any student code. The rules, and what each is for:
 
 * **Processes** (a PID namespace): the calling process W stays outside and only waits; its child
-  S is the namespace's init and only reaps; S's child G returns from :func:`enter` and runs the
-  student code. When S ends (G ended, or W was killed: S has a parent-death SIGKILL), the kernel
-  kills every process left in the namespace, so nothing a submission starts (``setsid``, double
-  fork) outlives it. W reports G's end as its own (exit status or signal), so the judge sees
-  the student's process die as before.
+  G is the namespace's init, returns from :func:`enter` and runs the student code. When G ends
+  (or W is killed: G has a parent-death SIGKILL), the kernel kills every process left in the
+  namespace, so nothing a submission starts (``setsid``, double fork) outlives it. W ends as G
+  ended (exit status or signal), so the judge sees the student's process die as before. (As
+  an init, G ignores signals it sends itself with no handler set, ``kill(getpid(), SIGKILL)``
+  included; faults such as SIGSEGV still end it. One process fewer than an init of its own
+  saves a fork of a torch-sized process, the largest part of a worker's start.)
 * **Signals**: a process in the namespace can name no process outside it (``kill(-1)`` reaches
   only the sandbox), and Landlock's signal scope (ABI 6) refuses signals to processes outside
   the sandbox's Landlock domain even by a pid learnt elsewhere.
@@ -46,10 +48,11 @@ compiler); the namespace calls are libc's ``unshare`` and ``prctl`` through ctyp
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import errno
+import functools
 import os
 import signal
-import struct
 import sys
 import sysconfig
 from dataclasses import dataclass, field
@@ -148,9 +151,13 @@ _PROBED: InForce | None = None
 
 
 def probe() -> InForce:
-    """What confinement this kernel gives (computed once per process)."""
+    """What confinement this kernel gives (computed once per process, with what every worker's
+    confinement reuses: the runtime's paths and the seccomp filters)."""
     global _PROBED
     if _PROBED is None:
+        _worker_base()
+        if seccompy is not None and seccompy.supported():
+            _seccomp_filter(False), _seccomp_filter(True)
         abi, spaces = landlock_abi(), namespaces_available()
         filtered = seccompy is not None and seccompy.supported()
         missing = []
@@ -173,6 +180,7 @@ def probe() -> InForce:
     return _PROBED
 
 
+@functools.cache
 def runtime_readable() -> tuple[str, ...]:
     """The interpreter's own files: the standard library and every site-packages on the path."""
     paths = {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -181,11 +189,18 @@ def runtime_readable() -> tuple[str, ...]:
     return tuple(sorted(p for p in paths if p and os.path.exists(p)))
 
 
-def worker_policy(folder: str | Path) -> Policy:
-    """A grading worker's policy: the runtime, and its private folder of the submission's files."""
+@functools.cache
+def _worker_base() -> Policy:
     devices = tuple(d for d in CUDA_DEVICES if os.path.exists(d))
-    readable = (*runtime_readable(), *SYSTEM_READABLE, *(CUDA_READABLE if devices else ()), str(folder))
+    readable = (*runtime_readable(), *SYSTEM_READABLE, *(CUDA_READABLE if devices else ()))
     return Policy(readable=tuple(p for p in readable if os.path.exists(p)), devices=devices)
+
+
+def worker_policy(folder: str | Path) -> Policy:
+    """A grading worker's policy: the runtime, and its private folder of the submission's files
+    (the rest computed once per process)."""
+    base = _worker_base()
+    return dataclasses.replace(base, readable=(*base.readable, str(folder)))
 
 
 def _libc() -> Any:
@@ -229,10 +244,15 @@ def _landlock(policy: Policy) -> None:
 
 
 def _seccomp(policy: Policy) -> None:
-    if seccompy is None or not seccompy.supported():
-        return
+    if seccompy is not None and seccompy.supported():
+        _seccomp_filter(policy.tcp).load()
+
+
+@functools.cache
+def _seccomp_filter(tcp: bool) -> Any:
+    """The filter, compiled once per process (a fork loads its own copy)."""
     rules = seccompy.Filter(default=seccompy.Action.ALLOW)
-    if policy.tcp:
+    if tcp:
         for family in (2, 10):  # AF_INET, AF_INET6; SOCK_STREAM (1) whatever the flags in its high bits
             rules.allow("socket", args=[(0, seccompy.CmpOp.EQ, family), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF)])
     rules.errno("socket", errno.EPERM)
@@ -241,7 +261,8 @@ def _seccomp(policy: Policy) -> None:
             rules.errno(name, errno.EPERM)
         except (KeyError, ValueError):  # not a syscall of this architecture
             pass
-    rules.load()
+    assert rules.program  # compiled now
+    return rules
 
 
 def _mirror(status: int) -> NoReturn:
@@ -254,39 +275,21 @@ def _mirror(status: int) -> NoReturn:
 
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+"""Signals W passes on to the sandbox (a kernel's interrupt, a shutdown)."""
 
 
-def _forward_signals_to(pid: int) -> None:
+def _outer(sandbox: int) -> NoReturn:
+    """W: pass signals on to the sandbox, wait for it, then end as it ended."""
     for sig in FORWARDED:
-        signal.signal(sig, lambda signum, frame: os.kill(pid, signum))
-
-
-def _outer(init: int, status_r: int) -> NoReturn:
-    """W: wait for the namespace's init, then end as the student's process ended."""
-    _forward_signals_to(init)
+        signal.signal(sig, lambda signum, frame: os.kill(sandbox, signum))
     while True:
         try:
-            os.waitpid(init, 0)
+            _, status = os.waitpid(sandbox, 0)
             break
         except ChildProcessError:
+            status = signal.SIGKILL  # as a wait status: killed by SIGKILL
             break
-    raw = os.read(status_r, 8)
-    _mirror(struct.unpack("q", raw)[0] if len(raw) == 8 else 9)
-
-
-def _init(server: int, status_w: int) -> NoReturn:
-    """S: reap every process of the namespace until the server ends; report how it ended."""
-    _forward_signals_to(server)
-    while True:
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            status = 9
-            break
-        if pid == server:
-            break
-    os.write(status_w, struct.pack("q", status))
-    os._exit(0)  # the kernel kills whatever is left in the namespace
+    _mirror(status)
 
 
 def enter(policy: Policy) -> InForce:
@@ -296,25 +299,15 @@ def enter(policy: Policy) -> InForce:
     docstring); without them, this process itself is confined (the judge kills its session)."""
     in_force = probe()
     scrub_environment()
-    os.setsid()  # the judge can kill the whole group (W, S and G) at once
+    os.setsid()  # the judge can kill the group (W and the sandbox) at once
     spaces = in_force.processes == "pidns" and _unshare(
         CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | (CLONE_NEWNET if policy.own_network else 0)) == 0
     if spaces:
-        status_r, status_w = os.pipe()
-        init = os.fork()
-        if init:
-            os.close(status_w)
-            _outer(init, status_r)
-        os.close(status_r)
+        sandbox = os.fork()
+        if sandbox:
+            _outer(sandbox)
         _die_with_parent()
-        _confine_self(policy)  # S is confined too: nothing the server does can reach past it
-        server = os.fork()
-        if server:
-            _init(server, status_w)
-        os.close(status_w)
-        _die_with_parent()
-    else:
-        _confine_self(policy)
+    _confine_self(policy)
     return in_force
 
 
