@@ -12,6 +12,10 @@ calls :func:`enter` after fork and before any student code. The rules, and what 
   an init, G ignores signals it sends itself with no handler set, ``kill(getpid(), SIGKILL)``
   included; faults such as SIGSEGV still end it. One process fewer than an init of its own
   saves a fork of a torch-sized process, the largest part of a worker's start.)
+* **Process count**: at most :attr:`Policy.max_processes` processes and threads at once in the
+  sandbox (RLIMIT_NPROC, which Linux 5.14 and later count per user namespace), so a fork bomb
+  stays small; all of them die with the sandbox. The kernel exempts root's processes from it:
+  run the grader as an ordinary user for this rule (the others hold for root too).
 * **Signals**: a process in the namespace can name no process outside it (``kill(-1)`` reaches
   only the sandbox), and Landlock's signal scope (ABI 6) refuses signals to processes outside
   the sandbox's Landlock domain even by a pid learnt elsewhere.
@@ -52,6 +56,7 @@ import dataclasses
 import errno
 import functools
 import os
+import resource
 import signal
 import sys
 import sysconfig
@@ -109,6 +114,7 @@ class Policy:
     tcp: bool = False  # may open TCP sockets (bind still only to bind_ports, connect nowhere)
     bind_ports: tuple[int, ...] = ()  # TCP ports it may bind
     devices: tuple[str, ...] = ()  # device files it may open for reading and writing (a GPU's)
+    max_processes: int = 64  # processes and threads at once in the sandbox (RLIMIT_NPROC, per user namespace)
 
 
 @dataclass(frozen=True)
@@ -307,6 +313,8 @@ def enter(policy: Policy) -> InForce:
         if sandbox:
             _outer(sandbox)
         _die_with_parent()
+        # counted per user namespace (Linux 5.14's ucounts): this sandbox's own, not the user's
+        resource.setrlimit(resource.RLIMIT_NPROC, (policy.max_processes, policy.max_processes))
     _confine_self(policy)
     return in_force
 

@@ -181,3 +181,21 @@ def test_probe_names_what_is_in_force() -> None:
     assert in_force.complete and in_force.filesystem == f"landlock-{confine.landlock_abi()}"
     assert in_force.processes == "pidns" and in_force.network.startswith("netns")
     assert set(in_force.record()) == {"filesystem", "network", "signals", "processes"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="the kernel exempts root from RLIMIT_NPROC")
+def test_a_fork_bomb_stays_small(policy) -> None:
+    def bomb() -> str:
+        started = 0
+        for _ in range(200):
+            try:
+                if os.fork() == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                started += 1
+            except BlockingIOError:
+                break
+        return str(started)
+
+    started = int(sandboxed(bomb, policy)[0])
+    assert 0 < started < policy.max_processes
