@@ -28,6 +28,7 @@ def test_stub_fails_every_check_as_not_implemented(module: str) -> None:
         assert "not implemented yet" in r.message, (key, r.message)
 
 
+@pytest.mark.generated
 def test_stubs_are_generated_from_the_solutions() -> None:
     assert stubs.drifted() == []
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 CLASS = ROOT / "examples" / "class"
@@ -23,6 +25,7 @@ def tree(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.generated
 def test_committed_class_is_what_the_generator_writes(tmp_path: Path) -> None:
     make_class().write(tmp_path / "class")
     assert tree(tmp_path / "class") == tree(CLASS), "run: python examples/make_class.py"
