@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.i18n import _
+
 try:  # Linux only; elsewhere nothing can be confined and probe() says so
     import landlockpy
     import seccompy
@@ -158,7 +160,8 @@ _PROBED: InForce | None = None
 
 def probe() -> InForce:
     """What confinement this kernel gives (computed once per process, with what every worker's
-    confinement reuses: the runtime's paths and the seccomp filters)."""
+    confinement reuses: the runtime's paths and the seccomp filters); what is missing is said
+    in the language in force then."""
     global _PROBED
     if _PROBED is None:
         _worker_base()
@@ -168,15 +171,17 @@ def probe() -> InForce:
         filtered = seccompy is not None and seccompy.supported()
         missing = []
         if abi < TRUNCATE_ABI:
-            missing.append(f"filesystem: Landlock ABI {TRUNCATE_ABI} (Linux 6.2) or newer, found ABI {abi}")
+            missing.append(_("filesystem: Landlock ABI {needed} (Linux 6.2) or newer, found ABI {found}")
+                           .format(needed=TRUNCATE_ABI, found=abi))
         if not spaces:
-            missing.append("processes and network: user, PID and network namespaces (unprivileged user "
-                           "namespaces enabled: sysctl kernel.unprivileged_userns_clone=1, or AppArmor's "
-                           "kernel.apparmor_restrict_unprivileged_userns=0)")
+            missing.append(_("processes and network: user, PID and network namespaces (unprivileged user "
+                             "namespaces enabled: sysctl kernel.unprivileged_userns_clone=1, or AppArmor's "
+                             "kernel.apparmor_restrict_unprivileged_userns=0)"))
         if not filtered:
-            missing.append("sockets: seccomp filters (Linux 3.17)")
+            missing.append(_("sockets: seccomp filters (Linux 3.17)"))
         if not spaces and abi < SIGNAL_SCOPE_ABI:
-            missing.append(f"signals: a PID namespace or Landlock ABI {SIGNAL_SCOPE_ABI} (Linux 6.12)")
+            missing.append(_("signals: a PID namespace or Landlock ABI {needed} (Linux 6.12)").format(
+                needed=SIGNAL_SCOPE_ABI))
         sockets = "+seccomp" if filtered else ""
         network = ("netns" if spaces else f"landlock-{abi}" if abi >= TCP_ABI else "none") + sockets
         signals = "+".join(([("pidns")] if spaces else []) + ([f"landlock-{abi}"] if abi >= SIGNAL_SCOPE_ABI else []))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import faulthandler
+import json
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ from typing import Callable
 
 import pytest
 
-from grader import confine
+from grader import cli, confine
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(bool(confine.probe().missing),
@@ -199,3 +200,23 @@ def test_a_fork_bomb_stays_small(policy) -> None:
 
     started = int(sandboxed(bomb, policy)[0])
     assert 0 < started < policy.max_processes
+
+
+def test_strict_refuses_and_on_warns_where_the_kernel_lacks_a_feature(monkeypatch, tmp_path, capsys) -> None:
+    lacking = confine.InForce("none", "netns+seccomp", "pidns", "pidns",
+                              missing=("filesystem: Landlock ABI 3 (Linux 6.2) or newer, found ABI 0",))
+    monkeypatch.setattr(confine, "_PROBED", lacking)
+    (tmp_path / "class" / "amy").mkdir(parents=True)
+    (tmp_path / "class" / "amy" / "notes.py").write_text("x = 1\n")  # nothing to run: no worker starts
+    out = tmp_path / "results.json"
+    grade = ["grade", str(tmp_path / "class"), "--out", str(out), "--lang", "en"]
+    assert cli.main([*grade, "--confinement", "strict"]) == 2
+    assert "--confinement strict: this kernel lacks filesystem: Landlock ABI 3 (Linux 6.2)" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main(grade) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: confinement incomplete") == 1 and "Landlock ABI 3 (Linux 6.2)" in err
+    assert json.loads(out.read_text())["confinement"]["filesystem"] == "none"
+    assert cli.main([*grade, "--confinement", "off"]) == 0
+    assert "warning: --confinement off" in capsys.readouterr().err
+    assert set(json.loads(out.read_text())["confinement"].values()) == {"off"}
