@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from grader import registry
 from grader.i18n import _
+from grader.limits import Limits
 from grader.release.tree import pip_install, python_version
 from grader.release.workflow import WORKFLOW_PATH
 
@@ -47,6 +48,8 @@ TEMPLATE = """\
 
 {checks}
 
+{limits}
+
 {by_hand}
 
 ## {points_heading}
@@ -86,6 +89,10 @@ def student_readme() -> str:
                  "points table. `--profile grading` runs the checks as your grade does (more examples, a fixed\n"
                  "seed: the same code always gets the same score); `--seed N` and `--device cpu|cuda|auto` are\n"
                  "also available."),
+        limits=_("Each call of your code may run {seconds} s (`--call-timeout SECONDS`) and allocate {memory} MB\n"
+                 "(`--call-memory MB`), as when it is graded: an endless loop, a recursion without end or a\n"
+                 "runaway allocation fails its check with a message, and the run still ends with the points table.")
+        .format(seconds=f"{Limits.call_seconds:g}", memory=Limits.memory_mb),
         by_hand=_("Inside a function marked \"by hand\", torch's convolution, padding, unfold/fold, pooling and\n"
                   "autograd-gradient helpers are off limits; using one fails the check with a message naming it."),
         points_heading=_("How points work"),
