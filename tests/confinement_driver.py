@@ -76,7 +76,7 @@ def main(class_dir: str, out: str, port: int) -> None:
     server = listen(port, accepted)
     start = time.monotonic()
     grade = subprocess.run([sys.executable, "-m", "grader.cli", "grade", class_dir, "--out", f"{out}/results.json",
-                            "--format", "json,csv", "--jobs", "2", "--lang", "en"],
+                            "--format", "json,csv", "--jobs", "2", "--lang", "en", "--timeout", "3"],
                            capture_output=True, text=True)
     seconds = time.monotonic() - start
     time.sleep(1)  # anything a sandbox's end left dying has died

@@ -190,9 +190,23 @@ def cust_conv2d(X, K):
 true_conv2d = cust_conv2d
 '''
 
+HANGS_AFTER_LINGERING = '''import os, time
+
+def cust_conv2d(X, K):
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(60)
+        os._exit(0)
+    while True:  # the judge kills the sandbox when the call's time is up
+        pass
+
+true_conv2d = cust_conv2d
+'''
+
 HOSTILE = {"steals_solutions": STEALS_SOLUTIONS, "kills_ancestors": KILLS_ANCESTORS, "kills_everyone": KILLS_EVERYONE,
            "deletes_classmates": DELETES_CLASSMATES, "replaces_results": REPLACES_RESULTS,
-           "opens_sockets": OPENS_SOCKETS, "lingers": LINGERS}
+           "opens_sockets": OPENS_SOCKETS, "lingers": LINGERS,
+           "hangs_after_lingering": HANGS_AFTER_LINGERING}
 
 INNOCENT = {"ada": ROOT / "examples" / "class" / "ada_complete" / EX01,
             "chen": ROOT / "examples" / "class" / "chen_flipped_kernel" / EX01}
