@@ -5,6 +5,8 @@ has already imported torch and the grader (a warm start: importing torch is not 
 submission). The judge writes the submission's files (snapshotted before any student code ran)
 into a fresh private folder, and the worker
 
+* closes the pipes it inherited from the forkserver (its liveness pipe, the resource
+  tracker's), keeping only its connection to the judge,
 * sends its stdout and stderr to /dev/null,
 * caps its address space (``--memory``) and the size of files it may write (0),
 * blocks imports of the grader, the solutions and the tests,
@@ -32,10 +34,12 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
 import types
+from multiprocessing import forkserver, resource_tracker
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -57,9 +61,28 @@ class _BlockImports(importlib.abc.MetaPathFinder):
         return None
 
 
-def _confine(folder: str, limits: Limits) -> dict[str, Any]:
+def _close_inherited_pipes(keep: int) -> None:
+    """Close every pipe and socket a forkserver's child inherits besides its connection to the
+    judge (``keep``): among them the write ends of the forkserver's liveness pipe and of
+    multiprocessing's resource tracker, through which a submission could stop the forkserver or
+    have the tracker unlink any shared-memory object or semaphore on the machine."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            kind = os.fstat(fd).st_mode
+        except OSError:
+            continue
+        if fd > 2 and fd != keep and (stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind)):
+            os.close(fd)
+    resource_tracker._resource_tracker._fd = None  # closed: never write to whatever reuses its number
+    forkserver._forkserver._forkserver_alive_fd = None
+
+
+def _confine(folder: str, limits: Limits, keep: int) -> dict[str, Any]:
     """Steps a fresh worker takes before any student code runs (see the module docstring);
-    returns the grader's modules, kept out of ``sys.modules`` for the worker's own use."""
+    ``keep`` is the file descriptor of its connection to the judge. Returns the grader's
+    modules, kept out of ``sys.modules`` for the worker's own use."""
+    _close_inherited_pipes(keep)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -90,7 +113,7 @@ def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
     from grader.target import Submission, invoke
 
     set_language(language)
-    trusted = _confine(folder, limits)
+    trusted = _confine(folder, limits, conn.fileno())
     submission = Submission(folder)
 
     def resolve(path: str) -> Any:

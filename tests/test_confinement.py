@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from multiprocessing import shared_memory
 from pathlib import Path
 
 import pytest
@@ -203,7 +204,26 @@ def cust_conv2d(X, K):
 true_conv2d = cust_conv2d
 '''
 
-HOSTILE = {"steals_solutions": STEALS_SOLUTIONS, "kills_ancestors": KILLS_ANCESTORS, "kills_everyone": KILLS_EVERYONE,
+ABUSES_GRADER_PIPES = '''import os
+
+def attack():
+    # every inherited descriptor: the forkserver's liveness pipe, multiprocessing's resource tracker
+    for fd in range(3, 256):
+        try:
+            os.write(fd, b"REGISTER:/@VICTIM@:shared_memory\\n" * 4)
+        except OSError:
+            pass
+
+attack()
+
+def cust_conv2d(X, K):
+    attack()
+    raise RuntimeError("done")
+
+true_conv2d = cust_conv2d
+'''
+
+HOSTILE = {"abuses_grader_pipes": ABUSES_GRADER_PIPES, "steals_solutions": STEALS_SOLUTIONS, "kills_ancestors": KILLS_ANCESTORS, "kills_everyone": KILLS_EVERYONE,
            "deletes_classmates": DELETES_CLASSMATES, "replaces_results": REPLACES_RESULTS,
            "opens_sockets": OPENS_SOCKETS, "lingers": LINGERS,
            "hangs_after_lingering": HANGS_AFTER_LINGERING}
@@ -293,7 +313,9 @@ def test_hostile_submissions_gain_nothing_and_harm_no_one(tmp_path: Path) -> Non
     out.mkdir()
     (out / "results.json").write_text("{}")  # an earlier run's results, for the attacker to replace
     classmate_files = [str(hostile_class / name / EX01) for name in innocents]
-    fill = {"@ROOT@": str(ROOT), "@CLASSMATE_FILES@": repr(classmate_files), "@OUT@": str(out), "@PORT@": str(port)}
+    victim = shared_memory.SharedMemory(create=True, size=16)  # another program's, for the tracker to unlink
+    fill = {"@ROOT@": str(ROOT), "@CLASSMATE_FILES@": repr(classmate_files), "@OUT@": str(out), "@PORT@": str(port),
+            "@VICTIM@": victim.name}
     sources = {}
     for name, source in HOSTILE.items():
         for key, value in fill.items():
@@ -302,7 +324,12 @@ def test_hostile_submissions_gain_nothing_and_harm_no_one(tmp_path: Path) -> Non
     write_class(hostile_class, {**innocents, **sources})
     before = checksums(hostile_class), repository_checksums()
 
-    report, results = graded(prefix, hostile_class, out, port)
+    try:
+        report, results = graded(prefix, hostile_class, out, port)
+        assert Path("/dev/shm", victim.name).exists(), "the resource tracker was made to unlink a shared-memory object"
+    finally:
+        victim.close()
+        victim.unlink()
 
     records = {r["name"]: r for r in results["submissions"]}
     assert set(records) == set(innocents) | set(HOSTILE), "every submission is graded"
