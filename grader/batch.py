@@ -72,14 +72,28 @@ def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dic
 
 
 def exercise_status(checks: list[dict[str, Any]]) -> str:
-    """An exercise's status from its checks': passed, not_submitted, or the first of
-    :data:`STATUS_PRIORITY` among them."""
-    statuses = {c["status"] for c in checks}
-    if statuses == {"passed"}:
-        return "passed"
-    if statuses == {"not_submitted"}:
+    """An exercise's status from its checks' (the one rule every output shows):
+
+    * ``not_submitted`` when no task of the exercise was found;
+    * else, from the checks of the tasks that were found: ``passed`` when they all passed and
+      no task is missing, ``partial`` when they all passed and some tasks are missing
+      (:func:`missing_tasks`), otherwise the first of :data:`STATUS_PRIORITY` among them."""
+    present = {c["status"] for c in checks if c["status"] != "not_submitted"}
+    if not present:
         return "not_submitted"
-    return next(s for s in STATUS_PRIORITY if s in statuses)
+    if present == {"passed"}:
+        return "partial" if missing_tasks(checks) else "passed"
+    return next(s for s in STATUS_PRIORITY if s in present)
+
+
+def missing_tasks(checks: list[dict[str, Any]]) -> list[str]:
+    """The tasks (functions) of an exercise that were not submitted, when others were; [] when
+    all or none were."""
+    tasks: dict[str, set[str]] = {}
+    for c in checks:
+        tasks.setdefault(c["name"].partition("[")[0], set()).add(c["status"])
+    missing = [task for task, statuses in tasks.items() if statuses == {"not_submitted"}]
+    return missing if len(missing) < len(tasks) else []
 
 
 def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any]]:
@@ -88,9 +102,14 @@ def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any
 
 
 def exercise_record(exercise: Any, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """An exercise in the results JSON: score, max_score, status, checks."""
-    return {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
-            "status": exercise_status(checks), "checks": checks}
+    """An exercise in the results JSON: score, max_score, status, checks; and ``missing``, the
+    tasks not submitted, when others were."""
+    record = {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
+              "status": exercise_status(checks), "checks": checks}
+    missing = missing_tasks(checks)
+    if missing:
+        record["missing"] = missing
+    return record
 
 
 def ungraded_checks(source: SubmissionSource, exercise: Any) -> list[dict[str, Any]] | None:

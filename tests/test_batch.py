@@ -329,3 +329,46 @@ def test_bad_options_give_usage_not_traceback(args) -> None:
     done = run_cli(*args)
     assert done.returncode == 2
     assert "usage:" in done.stderr and "Traceback" not in done.stderr
+
+
+HALF_EX01 = '''import torch
+
+
+def cust_conv2d(X, K):
+    kh, kw = K.shape
+    windows = X.unfold(0, kh, 1).unfold(1, kw, 1)
+    return (windows * K).sum((-1, -2))
+'''
+"""ex01 with cust_conv2d (correct, 5 points) and no true_conv2d."""
+
+
+def test_a_partly_submitted_exercise_shows_its_points(tmp_path) -> None:
+    from rich.console import Console
+
+    from grader.batch import exercise_status
+    from grader.commands.grade import summary_table
+    from grader.feedback_html import render_feedback
+    from grader.formats import gradescope_results, write_csv
+    from grader.formats_github import submission_markdown
+
+    folder = tmp_path / "pat"
+    folder.mkdir()
+    (folder / "ex01_cross_correlation.py").write_text(HALF_EX01)
+    [record] = grade_class(discover([str(folder)]), PLAN, jobs=1)
+    ex01 = record["exercises"]["ex01_cross_correlation"]
+    assert (ex01["status"], ex01["score"], ex01["missing"]) == ("partial", 5, ["true_conv2d"])
+    assert record["exercises"][UNTOUCHED]["status"] == "not_submitted" and "missing" not in record["exercises"][UNTOUCHED]
+    console = Console(width=200, record=True)
+    console.print(summary_table([record]))
+    row = next(line for line in console.export_text().splitlines() if line.strip().startswith("pat"))
+    assert row.split()[1] == "5" and "ex01 partly submitted" in row
+    write_csv({"submissions": [record]}, tmp_path / "grades.csv")
+    assert (tmp_path / "grades.csv").read_text().splitlines()[1].split(",")[1] == "5"
+    assert sum(t["score"] for t in gradescope_results(record)["tests"] if t["name"].startswith("ex01")) == 5
+    github = submission_markdown(record, "pat")
+    assert "| `ex01_cross_correlation.py` |" in github and "partly submitted | 5/10 |" in github
+    page = render_feedback(record, results_document([record], PLAN))
+    assert "status-partial" in page and "was not submitted" not in page.split('id="ex01_cross_correlation"')[1][:300]
+    # the rule: failed present tasks name the status, missing ones listed beside it
+    assert exercise_status([{"name": "a[x]", "status": "failed"}, {"name": "b[x]", "status": "not_submitted"}]) == "failed"
+    assert exercise_status([{"name": "a[x]", "status": "not_submitted"}]) == "not_submitted"
