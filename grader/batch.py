@@ -22,6 +22,7 @@ import torch
 import grader
 from grader import registry
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
+from grader.feedback import same_failures
 from grader.i18n import _, set_language
 from grader.outcome import CheckResult
 from grader.runner import Runner
@@ -128,7 +129,18 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
     set_language(plan.language)
     exercise = registry.get(module)
     with WorkerTarget(source.files, plan.limits) as target:
-        return [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
+        return check_records(list(Runner(target, plan.settings).run_exercise(exercise)))
+
+
+def check_records(results: list[CheckResult]) -> list[dict[str, Any]]:
+    """The checks of one exercise in the results JSON, in order; a check that failed on the same
+    counterexample with the same message as an earlier one of its task (one bug,
+    :func:`grader.feedback.same_failures`) also names that check as ``same_as`` (its own points and
+    message stay)."""
+    records = [check_record(r) for r in results]
+    for repeat, first in same_failures([(r.task, r.check, r.failure) for r in results]).items():
+        records[repeat]["same_as"] = records[first]["name"]
+    return records
 
 
 def submission_record(source: SubmissionSource, checks: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import torch
 from grader.compare import close_mask, describe_type
 from grader.exercise import Call, Check, Task
 from grader.i18n import _
-from grader.outcome import Failure
+from grader.outcome import CheckResult, Failure
 
 MAX_PRINTED = 64  # tensors with more entries are summarised, not printed
 INDENT = "    "
@@ -137,3 +137,63 @@ def render(failure: Failure, task: Task, check: Check) -> str:
     if hint:
         lines.append(_("hint: {hint}").format(hint=_(hint)))
     return "\n".join(lines)
+
+
+def _values(value: Any) -> Any:
+    """A value as bug_key compares it: tensors as (shape, float64 entries), whatever their dtype,
+    device or memory layout."""
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu()
+        return tuple(t.shape), (t.double() if not t.is_complex() else t).flatten().tolist()
+    if isinstance(value, (tuple, list)):
+        return [_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _values(v) for k, v in value.items()}
+    return repr(value)
+
+
+def bug_key(failure: Failure | None) -> str | None:
+    """What makes two failed checks of one task one bug: the same status, headline and mistake
+    on the same counterexample with the same result (as values: a float64 check and a float32
+    one that fail on the same numbers are one bug). None when the failure has no counterexample."""
+    if failure is None or failure.call is None:
+        return None
+    call = failure.call
+    return repr((failure.status, failure.headline, failure.mistake, _values(list(call.args)),
+                 _values(dict(call.kwargs)), _values(failure.got)))
+
+
+def same_failures(failures: list[tuple[str, str, Failure | None]]) -> dict[int, int]:
+    """``failures``: (task, check, failure or None when it passed) in grading order. Returns, for
+    each failure that repeats an earlier one of its task (:func:`bug_key`), its index -> the
+    index of the first. The rule every front-end folds repeated feedback by."""
+    first: dict[tuple[str, str], int] = {}
+    repeats = {}
+    for i, (task, _check, failure) in enumerate(failures):
+        key = bug_key(failure)
+        if key is None:
+            continue
+        if (task, key) in first:
+            repeats[i] = first[(task, key)]
+        else:
+            first[(task, key)] = i
+    return repeats
+
+
+def earlier_same_failure(earlier: list[CheckResult], result: CheckResult) -> str | None:
+    """The check, among ``earlier`` results of the same task, whose feedback ``result`` repeats
+    (one bug, :func:`same_failures`); None when it is new."""
+    mine = [r for r in earlier if (r.exercise, r.task) == (result.exercise, result.task)] + [result]
+    first = same_failures([(r.task, r.check, r.failure) for r in mine]).get(len(mine) - 1)
+    return None if first is None else mine[first].check
+
+
+def also_failed_line(checks: list[str]) -> str:
+    """Under the one full block of a bug: the other checks it failed."""
+    return _("also failed on the same input: {checks}").format(checks=", ".join(checks))
+
+
+def repeat_line(headline: str, first: str) -> str:
+    """In place of a repeated block: one line naming the check that shows it in full."""
+    return _("{headline} (the same failure on the same input as {check}: see its feedback)").format(
+        headline=headline, check=first)

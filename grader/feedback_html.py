@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from grader.exercise import STATUS_WORDS, status_word
+from grader.feedback import also_failed_line, repeat_line
 from grader.filenames import distinct_file_names
 from grader.i18n import _, current_language
 from grader.pictures import STATUS_COLOURS, counterexample_data_uri
@@ -102,12 +103,18 @@ FEEDBACK = """{% extends "layout.html" %}
 {% for check in exercise.checks if check.status != "passed" %}
 <details open id="{{ module }}:{{ check.name }}">
 <summary>{{ check.name }} {{ check.status | badge }}</summary>
+{% if check.get("same_as") %}
+<p class="muted">{{ check | repeated }}</p>
+{% else %}
 {% if check.get("mistake") %}<p class="mistake">{{ text.mistake.format(mistake=check.get("mistake") | message) }}</p>{% endif %}
 <pre>{{ check.message }}</pre>
+{% set also = also_failed(exercise.checks, check) %}
+{% if also %}<p class="muted">{{ also }}</p>{% endif %}
 {% if check.get("counterexample") %}
 <figure><img src="{{ check.get("counterexample") | heatmaps }}"
 alt="{{ text.heatmaps_alt.format(check=check.name) }}">
 <figcaption class="muted">{{ text.heatmaps_caption }}</figcaption></figure>
+{% endif %}
 {% endif %}
 </details>
 {% endfor %}
@@ -188,6 +195,22 @@ def heatmaps(counterexample: dict[str, list]) -> str:
     return _heatmaps(json.dumps(counterexample), current_language())
 
 
+def _check_name(record_name: str) -> str:
+    """``"cust_conv2d[keeps_float64]"`` -> ``"keeps_float64"``."""
+    return record_name.partition("[")[2].rstrip("]") or record_name
+
+
+def repeated(check: dict[str, Any]) -> str:
+    """The one line a check shows whose failure repeats an earlier check's (``same_as``)."""
+    return repeat_line(check["message"].split("\n", 1)[0], _check_name(check["same_as"]))
+
+
+def also_failed(checks: list[dict[str, Any]], check: dict[str, Any]) -> str:
+    """Under a check's full feedback: the other checks that failed the same way, or ""."""
+    others = [_check_name(c["name"]) for c in checks if c.get("same_as") == check["name"]]
+    return also_failed_line(others) if others else ""
+
+
 def environment(**templates: str) -> jinja2.Environment:
     """A Jinja2 environment that escapes every value, knows ``layout.html`` and ``templates``
     (name -> source), and has the filters ``points``, ``badge`` and ``heatmaps``."""
@@ -199,7 +222,8 @@ def environment(**templates: str) -> jinja2.Environment:
 
 
 _PAGES = environment(feedback=FEEDBACK, index=INDEX)
-_PAGES.filters.update(badge=functools.partial(badge, translate=True), message=_)  # message: a record's English msgid (a mistake), shown
+_PAGES.filters.update(badge=functools.partial(badge, translate=True), message=_, repeated=repeated)
+_PAGES.globals["also_failed"] = also_failed  # message: a record's English msgid (a mistake), shown
 
 
 def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str:

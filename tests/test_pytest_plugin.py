@@ -49,3 +49,13 @@ def test_a_failure_shows_the_counterexample_and_the_mistake(tmp_path) -> None:
 def test_a_missing_submission_folder_is_a_usage_error(tmp_path) -> None:
     done = run("--submission", str(tmp_path / "nowhere"))
     assert done.returncode != 0 and "no such folder" in (done.stdout + done.stderr)
+
+
+def test_one_bug_reads_as_one_block_per_function() -> None:
+    """The flipped-kernel student fails four checks of each function on the same counterexample:
+    the full block once per function, one line for each repeat."""
+    done = run("--submission", "examples/class/chen_flipped_kernel", "-m", "ex01", "--seed", "1")
+    assert done.returncode == 1 and "8 failed" in done.stdout
+    assert done.stdout.count("smallest failing input") == 2
+    assert done.stdout.count("recognised mistake:") == 2
+    assert done.stdout.count("(the same failure on the same input as matches_torch: see its feedback)") == 6
