@@ -22,6 +22,7 @@ import torch
 import grader
 from grader import registry
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
+from grader import feedback
 from grader.feedback import same_failures
 from grader.i18n import _, set_language
 from grader.outcome import CheckResult
@@ -68,8 +69,28 @@ def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dic
         def rows(t: torch.Tensor) -> list:
             return [[v if math.isfinite(v) else None for v in row] for row in t.detach().double().cpu().tolist()]
 
-        return {"expected": rows(expected), "got": rows(got)}
+        matrices = {"expected": rows(expected), "got": rows(got)}
+        matrices.update(window_picture(result) or {})
+        return matrices
     return None
+
+
+def window_picture(result: CheckResult, max_entries: int = 400) -> dict[str, Any] | None:
+    """For a wrong entry of a convolution-like result: ``{"input": [[...]], "window": {...}}``, the
+    (H, W) plane of the input the window reads, and the window's rows and columns in it (``start``,
+    ``stop``, ``step``; padding may put them outside) with its line of feedback (``text``)."""
+    failure = result.failure
+    task = registry.get(result.exercise).task(result.task)
+    window = feedback.result_window(failure, task)
+    if window is None or not failure.call.args or not isinstance(failure.call.args[0], torch.Tensor):
+        return None
+    plane = failure.call.args[0].detach()[window.plane()]
+    if plane.dim() != 2 or not 0 < plane.numel() <= max_entries:
+        return None
+    text = feedback.window_lines(window, failure.expected, failure.got)[0]
+    return {"input": [[v if math.isfinite(v) else None for v in row] for row in plane.double().cpu().tolist()],
+            "window": {"rows": [window.rows.start, window.rows.stop, window.rows.step],
+                       "cols": [window.cols.start, window.cols.stop, window.cols.step], "text": text}}
 
 
 def exercise_status(checks: list[dict[str, Any]]) -> str:

@@ -143,6 +143,7 @@ class Task:
     tolerance: Tolerance = Tolerance()
     hint: str = ""  # N_(...): shown under any failure of this task
     output_dtype_follows_input: bool = True  # float results take the input's floating dtype
+    window: Callable[[Call, tuple[int, ...]], Any] | None = None  # result index -> its grader.window.Window (None: not conv-like)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

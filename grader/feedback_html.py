@@ -40,6 +40,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f6f6; padding: 0.7em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
       font-size: 0.9em; }
 img { max-width: 100%; height: auto; }
+table.input td { text-align: right; padding: 0.1em 0.4em; border: 1px solid #ddd; font-family: monospace; }
+table.input td.in-window { outline: 2px solid #c62828; outline-offset: -2px; background: #ffebee; }
 .status { display: inline-block; padding: 0 0.5em; border-radius: 0.6em; color: white; font-size: 0.85em;
           white-space: nowrap; }
 {% for status, colour in status_colours.items() %}
@@ -110,6 +112,14 @@ FEEDBACK = """{% extends "layout.html" %}
 <pre>{{ check.message }}</pre>
 {% set also = also_failed(exercise.checks, check) %}
 {% if also %}<p class="muted">{{ also }}</p>{% endif %}
+{% if check.get("counterexample", {}).get("window") %}
+{% set w = check.counterexample.window %}
+<figure class="window"><table class="input">
+{% for row in check.counterexample.input %}{% set r = loop.index0 %}
+<tr>{% for v in row %}{% set c = loop.index0 %}<td{% if r in range(*w.rows) and c in range(*w.cols) %} class="in-window"{% endif %}>{{ v | points if v is not none else "n/f" }}</td>{% endfor %}</tr>
+{% endfor %}
+</table><figcaption class="muted">{{ w.text }}</figcaption></figure>
+{% endif %}
 {% if check.get("counterexample") %}
 <figure><img src="{{ check.get("counterexample") | heatmaps }}"
 alt="{{ text.heatmaps_alt.format(check=check.name) }}">
