@@ -9,7 +9,9 @@ class differs from what this writes.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +30,20 @@ def answer(module: str, *edits: tuple[str, str]) -> str:
             raise ValueError(f"{module}: the edit {old!r} does not match exactly once")
         text = text.replace(old, new)
     return text
+
+
+def without(module: str, *names: str) -> str:
+    """The model answer of ``module`` with the named top-level functions left out (a student
+    who handed in part of an exercise)."""
+    text = (SOLUTIONS / f"{module}.py").read_text()
+    lines = text.splitlines(keepends=True)
+    found = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name in names]
+    if len(found) != len(names):
+        raise ValueError(f"{module}: not every one of {names} is a top-level function")
+    for node in sorted(found, key=lambda n: n.lineno, reverse=True):
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        del lines[start:node.end_lineno]
+    return re.sub(r"\n{3,}", "\n\n\n", "".join(lines)).rstrip("\n") + "\n"
 
 
 HANGS = '''import torch
@@ -118,6 +134,8 @@ def students() -> dict[str, dict[str, str]]:
         "hana_calls_conv2d": {"ex01_cross_correlation.py": CALLS_CONV2D, "ex08_pooling.py": answer("ex08_pooling")},
         "jo_syntax_error": {"ex06_conv2d.py": SYNTAX_ERROR, "ex09_receptive_field.py": answer("ex09_receptive_field")},
         "kim_notes_cnnnet": {"ex10_cnnnet.py": notes_listing("ex10_cnnnet.py"), "ex11_fcn.py": answer("ex11_fcn")},
+        "mo_half_exercises": {"ex01_cross_correlation.py": without("ex01_cross_correlation", "true_conv2d"),
+                              "ex05_channels.py": without("ex05_channels", "conv2d_1x1")},
         "lee_pooling_bugs": {
             "ex08_pooling.py": answer("ex08_pooling", ("step = kernel if stride is None else pair(stride)",
                                                        "step = (1, 1) if stride is None else pair(stride)")),

@@ -4,6 +4,12 @@ An image with C channels is a (C, H, W) tensor. A kernel for it holds one (kh, k
 channel; each channel is cross-correlated with its slice and the C maps are added into one.
 Several such kernels, stacked as (O, C, kh, kw), give O output channels. A 1x1 kernel only mixes
 channels at each pixel, which is one matrix product. No torch convolution helpers.
+
+"By hand" means: no convolution, pooling, padding or unfold/fold helper of any library -- not
+torch's (F.conv2d, F.pad, F.unfold, F.max_pool2d...), not numpy's (numpy.correlate,
+numpy.convolve, numpy.pad), not scipy.signal's or scipy.ndimage's convolutions and filters,
+not OpenCV's (cv2.filter2D, cv2.copyMakeBorder...). Indexing, slicing, sum, matmul, einsum,
+Tensor.unfold, as_strided, sliding_window_view and the FFT are fine.
 """
 
 import torch

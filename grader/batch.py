@@ -22,6 +22,8 @@ import torch
 import grader
 from grader import confine, registry
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
+from grader import feedback
+from grader.feedback import same_failures
 from grader.i18n import _, set_language
 from grader.limits import Limits
 from grader.outcome import CheckResult
@@ -68,19 +70,53 @@ def counterexample_matrices(result: CheckResult, max_entries: int = 4096) -> dic
         def rows(t: torch.Tensor) -> list:
             return [[v if math.isfinite(v) else None for v in row] for row in t.detach().double().cpu().tolist()]
 
-        return {"expected": rows(expected), "got": rows(got)}
+        matrices = {"expected": rows(expected), "got": rows(got)}
+        matrices.update(window_picture(result) or {})
+        return matrices
     return None
 
 
+def window_picture(result: CheckResult, max_entries: int = 400) -> dict[str, Any] | None:
+    """For a wrong entry of a convolution-like result: ``{"input": [[...]], "window": {...}}``, the
+    (H, W) plane of the input the window reads, and the window's rows and columns in it (``start``,
+    ``stop``, ``step``; padding may put them outside) with its line of feedback (``text``)."""
+    failure = result.failure
+    task = registry.get(result.exercise).task(result.task)
+    window = feedback.result_window(failure, task)
+    if window is None or not failure.call.args or not isinstance(failure.call.args[0], torch.Tensor):
+        return None
+    plane = failure.call.args[0].detach()[window.plane()]
+    if plane.dim() != 2 or not 0 < plane.numel() <= max_entries:
+        return None
+    text = feedback.window_lines(window, failure.expected, failure.got)[0]
+    return {"input": [[v if math.isfinite(v) else None for v in row] for row in plane.double().cpu().tolist()],
+            "window": {"rows": [window.rows.start, window.rows.stop, window.rows.step],
+                       "cols": [window.cols.start, window.cols.stop, window.cols.step], "text": text}}
+
+
 def exercise_status(checks: list[dict[str, Any]]) -> str:
-    """An exercise's status from its checks': passed, not_submitted, or the first of
-    :data:`STATUS_PRIORITY` among them."""
-    statuses = {c["status"] for c in checks}
-    if statuses == {"passed"}:
-        return "passed"
-    if statuses == {"not_submitted"}:
+    """An exercise's status from its checks' (the one rule every output shows):
+
+    * ``not_submitted`` when no task of the exercise was found;
+    * else, from the checks of the tasks that were found: ``passed`` when they all passed and
+      no task is missing, ``partial`` when they all passed and some tasks are missing
+      (:func:`missing_tasks`), otherwise the first of :data:`STATUS_PRIORITY` among them."""
+    present = {c["status"] for c in checks if c["status"] != "not_submitted"}
+    if not present:
         return "not_submitted"
-    return next(s for s in STATUS_PRIORITY if s in statuses)
+    if present == {"passed"}:
+        return "partial" if missing_tasks(checks) else "passed"
+    return next(s for s in STATUS_PRIORITY if s in present)
+
+
+def missing_tasks(checks: list[dict[str, Any]]) -> list[str]:
+    """The tasks (functions) of an exercise that were not submitted, when others were; [] when
+    all or none were."""
+    tasks: dict[str, set[str]] = {}
+    for c in checks:
+        tasks.setdefault(c["name"].partition("[")[0], set()).add(c["status"])
+    missing = [task for task, statuses in tasks.items() if statuses == {"not_submitted"}]
+    return missing if len(missing) < len(tasks) else []
 
 
 def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any]]:
@@ -89,9 +125,14 @@ def _unsubmitted(exercise: Any, status: str, message: str) -> list[dict[str, Any
 
 
 def exercise_record(exercise: Any, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """An exercise in the results JSON: score, max_score, status, checks."""
-    return {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
-            "status": exercise_status(checks), "checks": checks}
+    """An exercise in the results JSON: score, max_score, status, checks; and ``missing``, the
+    tasks not submitted, when others were."""
+    record = {"score": sum(c["points"] for c in checks), "max_score": exercise.max_points,
+              "status": exercise_status(checks), "checks": checks}
+    missing = missing_tasks(checks)
+    if missing:
+        record["missing"] = missing
+    return record
 
 
 def ungraded_checks(source: SubmissionSource, exercise: Any) -> list[dict[str, Any]] | None:
@@ -110,7 +151,18 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
     set_language(plan.language)
     exercise = registry.get(module)
     with WorkerTarget(source.files, plan.limits) as target:
-        return [check_record(r) for r in Runner(target, plan.settings).run_exercise(exercise)]
+        return check_records(list(Runner(target, plan.settings).run_exercise(exercise)))
+
+
+def check_records(results: list[CheckResult]) -> list[dict[str, Any]]:
+    """The checks of one exercise in the results JSON, in order; a check that failed on the same
+    counterexample with the same message as an earlier one of its task (one bug,
+    :func:`grader.feedback.same_failures`) also names that check as ``same_as`` (its own points and
+    message stay)."""
+    records = [check_record(r) for r in results]
+    for repeat, first in same_failures([(r.task, r.check, r.failure) for r in results]).items():
+        records[repeat]["same_as"] = records[first]["name"]
+    return records
 
 
 def submission_record(source: SubmissionSource, checks: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 STATUSES = ("passed", "failed", "error", "timeout", "forbidden", "crashed", "not_submitted")
 """Every status a check can end in (the batch grader's JSON uses the same words)."""
 
+EXERCISE_STATUSES = (*STATUSES, "partial")
+"""Every status an exercise can have: a check's, or ``partial`` (some tasks passed, the others
+not submitted; the rule is :func:`grader.batch.exercise_status`)."""
+
 STATUS_WORDS = {
     "passed": N_("passed"),
     "failed": N_("failed"),
@@ -30,12 +34,13 @@ STATUS_WORDS = {
     "forbidden": N_("forbidden"),
     "crashed": N_("crashed"),
     "not_submitted": N_("not submitted"),
+    "partial": N_("partly submitted"),
 }
 """How each status is shown to a reader (English msgids, shown with :func:`status_word`); the
-keys of :data:`STATUSES` stay the data."""
+keys of :data:`EXERCISE_STATUSES` stay the data."""
 
-if set(STATUS_WORDS) != set(STATUSES):
-    raise ValueError(f"STATUS_WORDS must name exactly the statuses {STATUSES}")
+if set(STATUS_WORDS) != set(EXERCISE_STATUSES):
+    raise ValueError(f"STATUS_WORDS must name exactly the statuses {EXERCISE_STATUSES}")
 
 
 def status_word(status: str) -> str:
@@ -138,6 +143,7 @@ class Task:
     tolerance: Tolerance = Tolerance()
     hint: str = ""  # N_(...): shown under any failure of this task
     output_dtype_follows_input: bool = True  # float results take the input's floating dtype
+    window: Callable[[Call, tuple[int, ...]], Any] | None = None  # result index -> its grader.window.Window (None: not conv-like)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from grader import atomic
 from grader.exercise import STATUS_WORDS, status_word
+from grader.feedback import also_failed_line, repeat_line
 from grader.filenames import distinct_file_names
 from grader.i18n import _, current_language
 from grader.pictures import STATUS_COLOURS, counterexample_data_uri
@@ -40,6 +41,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f6f6; padding: 0.7em; overflow-x: auto; white-space: pre-wrap; word-break: break-word;
       font-size: 0.9em; }
 img { max-width: 100%; height: auto; }
+table.input td { text-align: right; padding: 0.1em 0.4em; border: 1px solid #ddd; font-family: monospace; }
+table.input td.in-window { outline: 2px solid #c62828; outline-offset: -2px; background: #ffebee; }
 .status { display: inline-block; padding: 0 0.5em; border-radius: 0.6em; color: white; font-size: 0.85em;
           white-space: nowrap; }
 {% for status, colour in status_colours.items() %}
@@ -103,12 +106,26 @@ FEEDBACK = """{% extends "layout.html" %}
 {% for check in exercise.checks if check.status != "passed" %}
 <details open id="{{ module }}:{{ check.name }}">
 <summary>{{ check.name }} {{ check.status | badge }}</summary>
+{% if check.get("same_as") %}
+<p class="muted">{{ check | repeated }}</p>
+{% else %}
 {% if check.get("mistake") %}<p class="mistake">{{ text.mistake.format(mistake=check.get("mistake") | message) }}</p>{% endif %}
 <pre>{{ check.message }}</pre>
+{% set also = also_failed(exercise.checks, check) %}
+{% if also %}<p class="muted">{{ also }}</p>{% endif %}
+{% if check.get("counterexample", {}).get("window") %}
+{% set w = check.counterexample.window %}
+<figure class="window"><table class="input">
+{% for row in check.counterexample.input %}{% set r = loop.index0 %}
+<tr>{% for v in row %}{% set c = loop.index0 %}<td{% if r in range(*w.rows) and c in range(*w.cols) %} class="in-window"{% endif %}>{{ v | points if v is not none else "n/f" }}</td>{% endfor %}</tr>
+{% endfor %}
+</table><figcaption class="muted">{{ w.text }}</figcaption></figure>
+{% endif %}
 {% if check.get("counterexample") %}
 <figure><img src="{{ check.get("counterexample") | heatmaps }}"
 alt="{{ text.heatmaps_alt.format(check=check.name) }}">
 <figcaption class="muted">{{ text.heatmaps_caption }}</figcaption></figure>
+{% endif %}
 {% endif %}
 </details>
 {% endfor %}
@@ -189,6 +206,22 @@ def heatmaps(counterexample: dict[str, list]) -> str:
     return _heatmaps(json.dumps(counterexample), current_language())
 
 
+def _check_name(record_name: str) -> str:
+    """``"cust_conv2d[keeps_float64]"`` -> ``"keeps_float64"``."""
+    return record_name.partition("[")[2].rstrip("]") or record_name
+
+
+def repeated(check: dict[str, Any]) -> str:
+    """The one line a check shows whose failure repeats an earlier check's (``same_as``)."""
+    return repeat_line(check["message"].split("\n", 1)[0], _check_name(check["same_as"]))
+
+
+def also_failed(checks: list[dict[str, Any]], check: dict[str, Any]) -> str:
+    """Under a check's full feedback: the other checks that failed the same way, or ""."""
+    others = [_check_name(c["name"]) for c in checks if c.get("same_as") == check["name"]]
+    return also_failed_line(others) if others else ""
+
+
 def environment(**templates: str) -> jinja2.Environment:
     """A Jinja2 environment that escapes every value, knows ``layout.html`` and ``templates``
     (name -> source), and has the filters ``points``, ``badge`` and ``heatmaps``."""
@@ -200,7 +233,8 @@ def environment(**templates: str) -> jinja2.Environment:
 
 
 _PAGES = environment(feedback=FEEDBACK, index=INDEX)
-_PAGES.filters.update(badge=functools.partial(badge, translate=True), message=_)  # message: a record's English msgid (a mistake), shown
+_PAGES.filters.update(badge=functools.partial(badge, translate=True), message=_, repeated=repeated)
+_PAGES.globals["also_failed"] = also_failed  # message: a record's English msgid (a mistake), shown
 
 
 def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Refusing forbidden calls inside "by hand" functions, at run time.
 
-Two layers, both active while a by-hand function runs:
+Three layers, all active while a by-hand function runs:
 
 * a ``TorchDispatchMode`` sees every aten operation that reaches the dispatcher, however the
   student reached it (``F.conv2d``, ``getattr(F, "con" + "v2d")``, ``__import__``,
@@ -10,6 +10,16 @@ Two layers, both active while a by-hand function runs:
 * a ``TorchFunctionMode`` sees the Python-level API call by its public name, which catches
   composite operations that decompose into allowed ones (circular ``F.pad``) and names the call
   the way the student wrote it.
+* :mod:`grader.libraries` refuses the same operations from numpy, scipy and OpenCV at the call
+  (``numpy.correlate``, ``numpy.pad``, ``scipy.signal.correlate2d``, ``cv2.filter2D``...).
+
+A verdict names a call the student made. Convolution, pooling and unfold/fold ops are refused
+wherever they run, inside an allowed function too (a function that convolves is a convolution).
+Padding ops (:data:`PADDING_ATEN`) are refused only as the student's own call: a forbidden public
+function, a binding of the op under its own name (``torch.constant_pad_nd``), or the aten op
+reached directly (``torch.ops.aten...``, inside ``DisableTorchFunction``); padding that runs
+inside an allowed public function (``torch.fft.rfft2(K, s=...)``, ``torch.stft``) is that
+function's own business.
 
 A forbidden call raises :class:`ForbiddenCall` (a BaseException, so ``except Exception`` in
 student code does not swallow it) and is recorded, so a caught one is still reported.
@@ -28,6 +38,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from grader import libraries
 from grader.i18n import N_, _
 
 FORBIDDEN_ATEN = re.compile(
@@ -36,6 +47,11 @@ FORBIDDEN_ATEN = re.compile(
     r"\w*replication_pad\w*|_pad\w*|pad)$"
 )
 """aten operations that compute a convolution, pooling, padding or unfold/fold."""
+
+PADDING_ATEN = re.compile(r"^aten\.(constant_pad_nd|\w*reflection_pad\w*|\w*replication_pad\w*|_pad\w*|pad)$")
+"""The forbidden aten operations that are refused only as the student's own call: padding that
+runs inside an allowed public function (``torch.fft.rfft2(x, s=...)``, ``torch.stft``) is an
+internal step of that function, not a call the student made."""
 
 _FORBIDDEN_FUNCTION_NAMES = (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -74,6 +90,8 @@ class Policy:
     aten: re.Pattern  # forbidden aten operations (matched against "aten.name")
     functions: dict  # forbidden Python-level callables -> their public names
     autograd: bool  # whether running a backward pass is forbidden
+    own_call_only: re.Pattern | None = None  # of the aten ops, those allowed inside an allowed public function
+    libraries: bool = False  # whether numpy's, scipy's and OpenCV's by-hand operations are refused too
 
 
 def _closed_form_functions() -> dict[Any, str]:
@@ -86,7 +104,8 @@ def _closed_form_functions() -> dict[Any, str]:
 
 
 POLICIES = {
-    "by_hand": Policy(FORBIDDEN_ATEN, FORBIDDEN_FUNCTIONS, autograd=True),
+    "by_hand": Policy(FORBIDDEN_ATEN, FORBIDDEN_FUNCTIONS, autograd=True, own_call_only=PADDING_ATEN,
+                      libraries=True),
     "no_closed_form": Policy(
         re.compile(r"^aten\.(linalg_(lstsq|solve\w*|pinv\w*|inv\w*|svd|eigh?|qr|cholesky\w*)|"
                    r"_linalg_(solve\w*|svd|eigh|inv\w*)|inverse|pinverse|lstsq|cholesky\w*|triangular_solve)$"),
@@ -126,34 +145,74 @@ def describe_aten(op_name: str) -> str:
     return _(kind).format(op=op_name)
 
 
+def _direct_op(func: Any) -> bool:
+    """True for an aten operator object (``torch.ops.aten.constant_pad_nd``, an overload of it):
+    calling one is calling the op itself, not a public function that happens to use it."""
+    return isinstance(func, (torch._ops.OpOverload, torch._ops.OpOverloadPacket))
+
+
+class _Attribution:
+    """Whether the code running now is the student's own or the inside of an allowed public
+    function they called (``depth`` > 0), shared by the two modes of one guard."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+
 class _FunctionGuard(TorchFunctionMode):
-    def __init__(self, policy: Policy, record: list[str]):
+    """Sees each public torch call the student makes (the mode is off while the call runs, so
+    the calls a public function makes inside itself are not seen)."""
+
+    def __init__(self, policy: Policy, record: list[str], inside: _Attribution):
         super().__init__()
         self.policy = policy
         self.record = record
+        self.inside = inside
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def _refused(self, func: Any) -> str | None:
         try:
             name = self.policy.functions.get(func)
         except TypeError:  # an unhashable callable is none of ours
             name = None
+        if name is None and self.policy.own_call_only is not None and not _direct_op(func):
+            # a binding of a forbidden op under its own name (torch.constant_pad_nd, torch._C._nn.reflection_pad2d)
+            op = f"aten.{getattr(func, '__name__', '')}"
+            if self.policy.aten.match(op):
+                name = describe_aten(op)
+        return name
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = self._refused(func)
         if name is not None:
             self.record.append(name)
             raise ForbiddenCall(name)
-        return func(*args, **(kwargs or {}))
+        if _direct_op(func):
+            return func(*args, **(kwargs or {}))
+        self.inside.depth += 1
+        try:
+            return func(*args, **(kwargs or {}))
+        finally:
+            self.inside.depth -= 1
 
 
 class _DispatchGuard(TorchDispatchMode):
-    def __init__(self, policy: Policy, record: list[str], counter: list[int]):
+    def __init__(self, policy: Policy, record: list[str], counter: list[int], inside: _Attribution):
         super().__init__()
         self.policy = policy
         self.record = record
         self.counter = counter
+        self.inside = inside
+
+    def _students_call(self, name: str) -> bool:
+        """Whether a forbidden op counts: always, except an op of ``own_call_only`` running inside
+        an allowed public function."""
+        own_only = self.policy.own_call_only
+        return not (own_only is not None and own_only.match(name) and self.inside.depth > 0)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.counter[0] += 1
         name = str(func.overloadpacket)
-        if self.policy.aten.match(name):
+        if self.policy.aten.match(name) and self._students_call(name):
             self.record.append(describe_aten(name) if self.policy.aten is FORBIDDEN_ATEN
                                else _("torch's {op}").format(op=name))
             raise ForbiddenCall(self.record[-1])
@@ -194,8 +253,11 @@ class Guard:
 
     def __enter__(self) -> Guard:
         if self.policy:
-            self._modes = [_FunctionGuard(self.policy, self.forbidden),
-                           _DispatchGuard(self.policy, self.forbidden, self._count)]
+            inside = _Attribution()
+            self._modes = [_FunctionGuard(self.policy, self.forbidden, inside),
+                           _DispatchGuard(self.policy, self.forbidden, self._count, inside)]
+            if self.policy.libraries:
+                self._modes.append(libraries.refusing(self.forbidden, ForbiddenCall))
         else:
             self._modes = [_CountOnly(self._count)]
         for mode in self._modes:

@@ -21,14 +21,15 @@ from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from grader.exercise import STATUSES
+from grader.exercise import EXERCISE_STATUSES
 from grader.i18n import N_, _
 
 STATUS_COLOURS = {
     "passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "timeout": "#6a1b9a",
-    "forbidden": "#283593", "crashed": "#4e342e", "not_submitted": "#9e9e9e",
+    "forbidden": "#283593", "crashed": "#4e342e", "not_submitted": "#9e9e9e", "partial": "#00838f",
 }
-"""One colour per check status (:data:`grader.exercise.STATUSES`), shared by charts and pages."""
+"""One colour per check or exercise status (:data:`grader.exercise.EXERCISE_STATUSES`), shared by
+charts and pages."""
 
 ANNOTATE_MAX = 10  # matrices with at most this many rows and columns get their values written in
 NON_FINITE = "lightgrey"  # cells whose value is NaN or infinite (None in the results JSON)
@@ -36,8 +37,8 @@ DPI = 100
 TICKS, TITLE, NOTE = 0.35, 0.3, 0.25  # inches beside a panel for tick labels, above it for its title, below for a note
 BAR, BAR_PAD, BAR_LABELS = 0.12, 0.08, 0.5  # a colour bar's width, its gap to the panel, room for its labels
 
-if set(STATUS_COLOURS) != set(STATUSES):
-    raise ValueError(f"STATUS_COLOURS must colour exactly the statuses {STATUSES}")
+if set(STATUS_COLOURS) != set(EXERCISE_STATUSES):
+    raise ValueError(f"STATUS_COLOURS must colour exactly the statuses {EXERCISE_STATUSES}")
 
 LABELS = {
     "expected": N_("expected {rows}×{cols}"),
@@ -230,7 +231,7 @@ def status_bars(counts: Mapping[str, Mapping[str, int]]) -> Figure:
     figure = Figure(figsize=(7.5, 0.45 * len(labels) + 1.3), dpi=DPI, layout="constrained")
     ax = figure.subplots()
     left = np.zeros(len(labels))
-    for status in STATUSES:
+    for status in EXERCISE_STATUSES:
         widths = np.array([counts[label].get(status, 0) for label in labels], dtype=float)
         if widths.any():
             ax.barh(labels, widths, left=left, color=STATUS_COLOURS[status], label=status.replace("_", " "))

@@ -20,6 +20,7 @@ import pytest
 
 from grader import registry
 from grader.exercise import Check, Exercise, Task, status_word
+from grader.feedback import earlier_same_failure, repeat_line
 from grader.i18n import LANGUAGES, _, choose, set_language
 from grader.limits import Limits
 from grader.outcome import CheckResult
@@ -92,11 +93,13 @@ class ExerciseFile(pytest.File):
 
 
 class CheckFailedReport(Exception):
-    """Carries a failed :class:`CheckResult` to :meth:`CheckItem.repr_failure`."""
+    """Carries a failed :class:`CheckResult` to :meth:`CheckItem.repr_failure`, with the earlier
+    check of its task that failed the same way (``same_as``), if one did."""
 
-    def __init__(self, result: CheckResult):
+    def __init__(self, result: CheckResult, same_as: str | None = None):
         super().__init__(result.message)
         self.result = result
+        self.same_as = same_as
 
 
 class CheckItem(pytest.Item):
@@ -124,17 +127,19 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         result = self._runner().run_check(self.exercise, self.task, self.check)
+        same_as = None if result.passed else earlier_same_failure(self.config.stash[RESULTS], result)
         self.config.stash[RESULTS].append(result)
         self.user_properties.append(("points", f"{result.points:g}/{result.max_points:g}"))
         if not result.passed:
-            raise CheckFailedReport(result)
+            raise CheckFailedReport(result, same_as)
 
     def repr_failure(self, excinfo, style=None) -> str:
         if isinstance(excinfo.value, CheckFailedReport):
-            r = excinfo.value.result
+            r, same_as = excinfo.value.result, excinfo.value.same_as
             tag = _("[{status}: {description}]").format(status=status_word(r.status),
                                                         description=_(self.check.description))
-            return f"{r.message}\n{tag}"
+            message = repeat_line(r.failure.headline, same_as) if same_as else r.message
+            return f"{message}\n{tag}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, Protocol
 
+from grader import libraries
 from grader.guard import ForbiddenCall, Guard, tampering
 from grader.i18n import _
 from grader.limits import CallTimedOut, Limits, bounded
@@ -106,6 +107,7 @@ class Submission:
     ``sys.modules`` (two submissions can define the same module names side by side)."""
 
     def __init__(self, root: Path | str):
+        libraries.install()  # before any of its code runs: its imports of numpy, scipy, cv2 bind the wrappers
         self.root = Path(root).resolve()
         self._modules: dict[str, ModuleType] = {}  # every module loaded from root, by name
         self._errors: dict[str, Failure] = {}

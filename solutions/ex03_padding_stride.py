@@ -3,6 +3,12 @@
 Pad a tensor's last two dimensions in the four modes torch knows, work out where
 padding="same" puts its pixels, and write a single-channel convolution with stride, padding
 and dilation, all without torch's padding and convolution helpers.
+
+"By hand" means: no convolution, pooling, padding or unfold/fold helper of any library -- not
+torch's (F.conv2d, F.pad, F.unfold, F.max_pool2d...), not numpy's (numpy.correlate,
+numpy.convolve, numpy.pad), not scipy.signal's or scipy.ndimage's convolutions and filters,
+not OpenCV's (cv2.filter2D, cv2.copyMakeBorder...). Indexing, slicing, sum, matmul, einsum,
+Tensor.unfold, as_strided, sliding_window_view and the FFT are fine.
 """
 
 from __future__ import annotations

@@ -4,6 +4,12 @@ Rebuild what ``F.conv2d`` and ``nn.Conv2d`` compute (batches, channels, groups, 
 padding, dilation, bias, padding modes), the im2col rearrangement behind fast convolutions,
 and the backward pass of a convolution, without torch's convolution, padding, unfold/fold or
 autograd helpers. ``Tensor.unfold``, ``as_strided``, indexing and ``einsum`` are allowed.
+
+"By hand" means: no convolution, pooling, padding or unfold/fold helper of any library -- not
+torch's (F.conv2d, F.pad, F.unfold, F.max_pool2d...), not numpy's (numpy.correlate,
+numpy.convolve, numpy.pad), not scipy.signal's or scipy.ndimage's convolutions and filters,
+not OpenCV's (cv2.filter2D, cv2.copyMakeBorder...). Indexing, slicing, sum, matmul, einsum,
+Tensor.unfold, as_strided, sliding_window_view and the FFT are fine.
 """
 
 import torch

@@ -329,3 +329,80 @@ def test_bad_options_give_usage_not_traceback(args) -> None:
     done = run_cli(*args)
     assert done.returncode == 2
     assert "usage:" in done.stderr and "Traceback" not in done.stderr
+
+
+HALF_EX01 = '''import torch
+
+
+def cust_conv2d(X, K):
+    kh, kw = K.shape
+    windows = X.unfold(0, kh, 1).unfold(1, kw, 1)
+    return (windows * K).sum((-1, -2))
+'''
+"""ex01 with cust_conv2d (correct, 5 points) and no true_conv2d."""
+
+
+def test_a_partly_submitted_exercise_shows_its_points(tmp_path) -> None:
+    from rich.console import Console
+
+    from grader.batch import exercise_status
+    from grader.commands.grade import summary_table
+    from grader.feedback_html import render_feedback
+    from grader.formats import gradescope_results, write_csv
+    from grader.formats_github import submission_markdown
+
+    folder = tmp_path / "pat"
+    folder.mkdir()
+    (folder / "ex01_cross_correlation.py").write_text(HALF_EX01)
+    [record] = grade_class(discover([str(folder)]), PLAN, jobs=1)
+    ex01 = record["exercises"]["ex01_cross_correlation"]
+    assert (ex01["status"], ex01["score"], ex01["missing"]) == ("partial", 5, ["true_conv2d"])
+    assert record["exercises"][UNTOUCHED]["status"] == "not_submitted" and "missing" not in record["exercises"][UNTOUCHED]
+    console = Console(width=200, record=True)
+    console.print(summary_table([record]))
+    row = next(line for line in console.export_text().splitlines() if line.strip().startswith("pat"))
+    assert row.split()[1] == "5" and "ex01 partly submitted" in row
+    write_csv({"submissions": [record]}, tmp_path / "grades.csv")
+    assert (tmp_path / "grades.csv").read_text().splitlines()[1].split(",")[1] == "5"
+    assert sum(t["score"] for t in gradescope_results(record)["tests"] if t["name"].startswith("ex01")) == 5
+    github = submission_markdown(record, "pat")
+    assert "| `ex01_cross_correlation.py` |" in github and "partly submitted | 5/10 |" in github
+    page = render_feedback(record, results_document([record], PLAN))
+    assert "status-partial" in page and "was not submitted" not in page.split('id="ex01_cross_correlation"')[1][:300]
+    # the rule: failed present tasks name the status, missing ones listed beside it
+    assert exercise_status([{"name": "a[x]", "status": "failed"}, {"name": "b[x]", "status": "not_submitted"}]) == "failed"
+    assert exercise_status([{"name": "a[x]", "status": "not_submitted"}]) == "not_submitted"
+
+
+def test_one_bug_reads_as_one_block_in_the_json_and_the_html(tmp_path) -> None:
+    from grader.feedback_html import render_feedback
+
+    [record] = grade_class(discover([str(ROOT / "examples" / "class" / "chen_flipped_kernel")]), PLAN, jobs=1)
+    checks = {c["name"]: c for c in record["exercises"]["ex01_cross_correlation"]["checks"]}
+    for task in ("cust_conv2d", "true_conv2d"):
+        first = checks[f"{task}[matches_torch]"]
+        assert "same_as" not in first and "smallest failing input" in first["message"]
+        for check in ("keeps_float64", "noncontiguous_inputs", "inputs_unmodified"):
+            repeat = checks[f"{task}[{check}]"]  # the JSON keeps each check whole
+            assert repeat["same_as"] == f"{task}[matches_torch]"
+            assert repeat["status"] == "failed" and repeat["max_points"] > 0 and "smallest failing input" in repeat["message"]
+    page = render_feedback(record, results_document([record], PLAN))
+    ex01 = page.split('id="ex01_cross_correlation"')[1].split('id="ex02')[0]
+    assert ex01.count("<pre>") == 2
+    assert ex01.count("also failed on the same input: keeps_float64, noncontiguous_inputs, inputs_unmodified") == 2
+    assert ex01.count("the same failure on the same input as matches_torch") == 6
+
+
+def test_a_notebook_cell_repeating_a_failure_shows_one_line() -> None:
+    from grader.exercise import Call
+    from grader.notebook.verdict import verdict_lines
+    from grader.outcome import CheckResult, Failure
+
+    task = registry.get("ex01_cross_correlation").task("cust_conv2d")
+    failure = Failure("failed", "cust_conv2d: result differs", call=Call((1,)))
+    result = CheckResult("ex01_cross_correlation", "cust_conv2d", "keeps_float64", "failed", 0, 1,
+                         message="cust_conv2d: result differs\nsmallest failing input:\n    arg 1 = 1", failure=failure)
+    check = task.checks[1]
+    assert len(verdict_lines(check, result, PLAN.settings)) == 4
+    lines = verdict_lines(check, result, PLAN.settings, same_as="matches_torch")
+    assert len(lines) == 2 and "the same failure on the same input as matches_torch" in lines[0]

@@ -122,3 +122,13 @@ def test_the_call_timeout_and_pytest_timeout_plugins_load_together(tmp_path: Pat
     assert "cust_conv2d did not finish within 1 s" in done.stdout and "Timeout" not in done.stdout
     solved = run("--submission", "solutions", "-m", "ex01", "--timeout", "120")
     assert solved.returncode == 0 and "10/10" in solved.stdout
+
+
+def test_one_bug_reads_as_one_block_per_function() -> None:
+    """The flipped-kernel student fails four checks of each function on the same counterexample:
+    the full block once per function, one line for each repeat."""
+    done = run("--submission", "examples/class/chen_flipped_kernel", "-m", "ex01", "--seed", "1")
+    assert done.returncode == 1 and "8 failed" in done.stdout
+    assert done.stdout.count("smallest failing input") == 2
+    assert done.stdout.count("recognised mistake:") == 2
+    assert done.stdout.count("(the same failure on the same input as matches_torch: see its feedback)") == 6

@@ -34,7 +34,7 @@ def test_committed_class_is_what_the_generator_writes(tmp_path: Path) -> None:
 def test_class_has_a_dozen_submissions_of_every_promised_kind() -> None:
     names = {p.stem for p in CLASS.iterdir()}
     assert len(names) >= 12
-    for kind in ("complete", "partial", "hangs", "crashes", "calls_conv2d", "notebook", "syntax_error"):
+    for kind in ("complete", "partial", "half_exercises", "hangs", "crashes", "calls_conv2d", "notebook", "syntax_error"):
         assert any(kind in name for name in names), kind
     complete = {p.name for p in (CLASS / "ada_complete").iterdir()}
     assert complete == {p.name for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*.py")}

@@ -10,6 +10,7 @@ from grader import checks, strategies
 from grader.exercise import Call, Exercise, Mistake, Task
 from grader.i18n import N_
 from grader.registry import register
+from grader.window import Window, spatial_window
 
 
 def reference_cust_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -54,6 +55,16 @@ MISTAKES_CONVOLUTION = (
 )
 
 
+def window_correlation(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[i, j] reads X[i:i+kh, j:j+kw] against K."""
+    return spatial_window(entry, tuple(call.args[1].shape))
+
+
+def window_convolution(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[i, j] reads X[i:i+kh, j:j+kw] against the flipped kernel."""
+    return spatial_window(entry, tuple(call.args[1].shape), reduce="({window} * K.flip(0, 1)).sum()")
+
+
 def calls_matrix_and_kernel():
     return strategies.matrix_and_kernel().map(lambda xk: Call(xk))
 
@@ -91,6 +102,7 @@ the mathematical convolution flips the kernel in both axes first."""),
             examples=(NOTES_EXAMPLE, ASYMMETRIC_EXAMPLE, ASYMMETRIC_KERNEL),
             checks=checks.standard(),
             mistakes=MISTAKES_CORRELATION,
+            window=window_correlation,
             hint=N_("output shape is (H - kh + 1, W - kw + 1); Y[i, j] = (X[i:i+kh, j:j+kw] * K).sum()"),
         ),
         Task(
@@ -101,6 +113,7 @@ the mathematical convolution flips the kernel in both axes first."""),
             examples=(ASYMMETRIC_KERNEL, ASYMMETRIC_EXAMPLE),
             checks=checks.standard(),
             mistakes=MISTAKES_CONVOLUTION,
+            window=window_convolution,
             hint=N_("flip K along both axes (K.flip(0, 1)) and cross-correlate"),
         ),
     ),

@@ -17,6 +17,7 @@ from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
 from grader.i18n import N_
 from grader.judge import Variant, judge_call
 from grader.registry import register
+from grader.window import Window, arguments, spatial_window
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -277,6 +278,34 @@ def mistake_strided_same_extra_pixel_before(X: torch.Tensor, K: torch.Tensor, st
     return padded_then_valid(X, K, (right, left, bottom, top), stride, dilation)
 
 
+def half_kernel_sides(kernel_hw: tuple[int, int], dilation: Any) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) = k // 2 on every side, k the dilated kernel's span: the rule
+    for "same" that is right only for odd spans (for even ones it pads one pixel too many)."""
+    (kh, kw), (dh, dw) = kernel_hw, strategies.as_pair(dilation)
+    top, left = (dh * (kh - 1) + 1) // 2, (dw * (kw - 1) + 1) // 2
+    return left, left, top, top
+
+
+def mistake_strided_same_half_kernel(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, padding: Any = 0,
+                                     dilation: Any = 1) -> torch.Tensor:
+    """Pads "same" with k // 2 pixels on each side (``ph = int(kh / 2)``): an even kernel's output
+    comes out one row or column too large."""
+    if padding != "same":
+        return reference_conv2d_strided(X, K, stride, padding, dilation)
+    return padded_then_valid(X, K, half_kernel_sides(tuple(K.shape), dilation), stride, dilation)
+
+
+def window_strided(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[i, j] reads the padded input Xp at rows i*sh + a*dh, columns j*sw + b*dw."""
+    a = arguments(call, reference_conv2d_strided)
+    left, _right, top, _bottom = explicit_sides(a["K"], a["padding"], a["dilation"])
+    return spatial_window(entry, tuple(a["K"].shape), stride=a["stride"], dilation=a["dilation"], before=(top, left))
+
+
+SAME_HALF_KERNEL = (N_('"same" padding as k // 2 on each side (one pixel too many for an even kernel)'),
+                    N_('"same" pads d*(k-1) pixels in all, total // 2 before and the rest after; k // 2 on both '
+                       'sides is right only for an odd kernel'))
+
 SWAP_HINT = N_("an (h, w) pair is (rows, columns): stride[0], padding[0] and dilation[0] act along H")
 STRIDED_MISTAKES = (
     Mistake(N_("padding on one side only"), N_("pad p pixels on EACH side: the padded input has H + 2p rows and "
@@ -287,6 +316,7 @@ STRIDED_MISTAKES = (
             "2p in all: Hp = H + 2p"), mistake_strided_total_per_side),
     Mistake(N_("padding taken as the total (p // 2 on each side)"), N_("padding=p is per side, not the total: p "
             "pixels at the top AND p at the bottom, Hp = H + 2p"), mistake_strided_padding_halved),
+    Mistake(*SAME_HALF_KERNEL, mistake_strided_same_half_kernel),
     Mistake(N_("stride ignored"), N_("the window moves `stride` pixels at a time: output (i, j) starts at "
             "Xp[i*sh, j*sw], and there are (Hp - dh*(kh-1) - 1) // sh + 1 rows"), mistake_strided_stride_ignored),
     Mistake(N_("dilation ignored"), N_("a dilated kernel reads every d-th pixel: tap (a, b) reads Xp[i*sh + a*dh, "
@@ -463,6 +493,7 @@ stride 1 by padding $d(k-1)$ pixels in all; when that is odd, torch puts the ext
             examples=STRIDED_EXAMPLES,
             error_cases=STRIDED_ERRORS,
             mistakes=STRIDED_MISTAKES,
+            window=window_strided,
             checks=(*checks.standard(3), checks.raises_like_torch()),
             hint=N_("pad first (p pixels on each side, or same_padding's split for \"same\"); then output (i, j) "
                     "is the sum of K[a, b] * Xp[i*sh + a*dh, j*sw + b*dw], with "

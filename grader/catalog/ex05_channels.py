@@ -14,6 +14,7 @@ from grader import checks, strategies
 from grader.exercise import Call, Exercise, Mistake, Task
 from grader.i18n import N_
 from grader.registry import register
+from grader.window import Window, arguments, spatial_window
 
 
 def reference_conv2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -136,6 +137,17 @@ NON_SQUARE_1X1 = Call((ramp(2, 3, 4), ramp(3, 2, 1, 1) + 1), label=N_("2 channel
 LOOP_SMALL = Call((ramp(2, 2, 3), ramp(2, 2, 1, 1)), label=N_("2 channels in, 2 out, a 2x3 image"))
 LOOP_LARGE = Call((ramp(4, 5, 6), ramp(3, 4, 1, 1)), label=N_("4 channels in, 3 out, a 5x6 image"))
 
+def window_multi_in(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[i, j] reads every channel of X at rows i:i+kh, columns j:j+kw."""
+    return spatial_window(entry, tuple(call.args[1].shape[-2:]), lead=(slice(None),))
+
+
+def window_multi_in_out(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[o, i, j] reads every channel of X at rows i:i+kh, columns j:j+kw against K[o]."""
+    return spatial_window(entry, tuple(call.args[1].shape[-2:]), lead=(slice(None),),
+                          reduce=f"({{window}} * K[{entry[0]}]).sum()")
+
+
 register(Exercise(
     module="ex05_channels",
     title=N_("Multiple input and output channels, 1x1 convolution"),
@@ -154,6 +166,7 @@ the matrix product of $K$ as an $(O, C)$ matrix with $X$ as a $(C, H W)$ matrix.
             examples=(NOTES_MULTI_IN,),
             checks=checks.standard(),
             mistakes=MISTAKES_MULTI_IN,
+            window=window_multi_in,
             hint=N_("cross-correlate X[c] with K[c] for every channel c and add the results; the output "
                     "has shape (H - kh + 1, W - kw + 1), from X's last two axes, not from its channel count"),
         ),
@@ -165,6 +178,7 @@ the matrix product of $K$ as an $(O, C)$ matrix with $X$ as a $(C, H W)$ matrix.
             examples=(THREE_KERNELS_WIDE, NOTES_1X1),
             checks=checks.standard(),
             mistakes=MISTAKES_MULTI_IN_OUT,
+            window=window_multi_in_out,
             hint=N_("output channel o is the multi-input cross-correlation of X with K[o]; stack the O maps "
                     "along a new first axis (dim=0)"),
         ),
@@ -176,6 +190,7 @@ the matrix product of $K$ as an $(O, C)$ matrix with $X$ as a $(C, H W)$ matrix.
             examples=(NOTES_1X1, NON_SQUARE_1X1),
             checks=checks.standard() + (checks.loop_free(LOOP_SMALL, LOOP_LARGE),),
             mistakes=MISTAKES_1X1,
+            window=window_multi_in_out,
             hint=N_("K as an (O, C) matrix times X as a (C, H*W) matrix, then back to (O, H, W); X.reshape(C, "
                     "H*W) keeps the channel axis first, X.reshape(H*W, C) does not"),
         ),

@@ -13,12 +13,14 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader import checks
+from grader.catalog.ex03_padding_stride import SAME_HALF_KERNEL, half_kernel_sides
 from grader.catalog.ex05_channels import NOTES_MULTI_IN
 from grader.context import Context
 from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
 from grader.i18n import N_
 from grader.judge import Variant, judge_call
 from grader.registry import register
+from grader.window import Window, arguments, spatial_window
 from grader.strategies import as_pair, int_or_pair, span, tensors
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -120,6 +122,33 @@ def mistake_same_extra_pixel_first(input, weight, bias=None, stride=1, padding=0
     return padded_then_valid(input, weight, bias, stride, dilation, groups, padding_mode, (right, left, bottom, top))
 
 
+def mistake_same_half_kernel(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                             padding_mode="zeros"):
+    """Pads "same" with k // 2 on each side: an even kernel's output one row or column too large."""
+    if padding != "same":
+        return reference_conv2d(input, weight, bias, stride, padding, dilation, groups, padding_mode)
+    sides = half_kernel_sides(tuple(weight.shape[-2:]), dilation)
+    return padded_then_valid(input, weight, bias, stride, dilation, groups, padding_mode, sides)
+
+
+def empty_where_unpadded(t: torch.Tensor, padding: Any) -> torch.Tensor:
+    """What ``t[..., p:-p, q:-q]`` returns when ``t`` is the padded result cropped right for
+    p, q > 0: an axis whose padding is 0 comes out empty (-0 is 0)."""
+    ph, pw = as_pair(padding)
+    return t[..., :t.shape[-2] if ph else 0, :t.shape[-1] if pw else 0]
+
+
+def mistake_grad_input_cropped_minus_zero(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Unpads the padded input's gradient with ``dx_pad[:, :, p:-p, q:-q]``: empty for padding 0."""
+    grad_input, grad_weight, grad_bias = reference_conv2d_backward(grad_output, input, weight, stride, padding,
+                                                                   dilation, groups)
+    return empty_where_unpadded(grad_input, padding), grad_weight, grad_bias
+
+
+CROP_MINUS_ZERO = (N_("padding cropped with [p:-p] (an empty result when the padding is 0)"),
+                   N_("x[p:-p] is empty when p = 0, since -0 is 0: crop with x[p:x.shape[-2] - p] (or x[p:p + H])"))
+
+
 def mistake_interleaved_groups(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                                padding_mode="zeros"):
     """Group g reads input channels g, g + groups, g + 2*groups... instead of one contiguous block."""
@@ -147,6 +176,7 @@ MISTAKES_CONV2D = (
     Mistake(N_('"same" puts the extra pixel of an even kernel first'),
             N_('torch\'s "same" pads total // 2 before and the rest (the extra pixel) after: bottom and right'),
             mistake_same_extra_pixel_first),
+    Mistake(*SAME_HALF_KERNEL, mistake_same_half_kernel),
     Mistake(N_("padding_mode ignored (always zeros)"),
             N_("reflect mirrors without repeating the edge, replicate repeats the edge, circular wraps around; "
                "only zeros pads with 0"), ignoring("padding_mode", "zeros")),
@@ -201,7 +231,24 @@ MISTAKES_BACKWARD = (
     Mistake(N_("grad_input cut to the rows and columns the windows reach"),
             N_("grad_input has the input's shape; the rows and columns a stride never reaches get gradient 0"),
             mistake_transposed_size),
+    Mistake(*CROP_MINUS_ZERO, mistake_grad_input_cropped_minus_zero),
 )
+
+
+def window_conv2d(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[n, o, i, j] reads the padded input's channels of o's group, rows i*sh + a*dh and columns
+    j*sw + b*dw, against weight[o] (plus bias[o])."""
+    a = arguments(call, reference_conv2d)
+    weight, groups = a["weight"], a["groups"]
+    o = entry[-3]
+    per_group = weight.shape[1]
+    g = o // (weight.shape[0] // groups)
+    channels = slice(None) if groups == 1 else slice(g * per_group, (g + 1) * per_group)
+    left, _right, top, _bottom = module_padding(weight, a["stride"], a["padding"], a["dilation"])
+    bias = f" + bias[{o}]" if a["bias"] is not None else ""
+    return spatial_window(entry, tuple(weight.shape[-2:]), stride=a["stride"], dilation=a["dilation"],
+                          before=(top, left), lead=(*entry[:-3], channels),
+                          reduce=f"({{window}} * weight[{o}]).sum(){bias}")
 
 
 # ---------------------------------------------------------------- valid configurations
@@ -429,6 +476,7 @@ window reads (padding, or the last rows and columns a stride skips) get zero."""
             examples=CONV2D_EXAMPLES,
             error_cases=CONV2D_ERRORS,
             mistakes=MISTAKES_CONV2D,
+            window=window_conv2d,
             checks=(*checks.standard(), checks.raises_like_torch()),
             hint=N_("pad first (in padding_mode; \"same\" puts an even kernel's extra pixel at the bottom/right), "
                     "take each window of dilation*(k-1)+1 pixels every stride pixels keeping every dilation-th, "

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader import checks, strategies
+from grader.catalog.ex06_conv2d import CROP_MINUS_ZERO, empty_where_unpadded
 from grader.compare import compare
 from grader.context import Context
 from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
@@ -75,6 +76,12 @@ def mistake_cropped_one_side(*args: Any, **kwargs: Any) -> torch.Tensor:
     return reference_conv_transpose2d(**{**a, "padding": 0})[..., :h, :w]
 
 
+def mistake_cropped_minus_zero(*args: Any, **kwargs: Any) -> torch.Tensor:
+    """Crops the full result with ``full[..., p:-p, q:-q]``: an axis with padding 0 comes out empty."""
+    a = bound_arguments(*args, **kwargs)
+    return empty_where_unpadded(reference_conv_transpose2d(**a), a["padding"])
+
+
 def mistake_groups_interleaved(*args: Any, **kwargs: Any) -> torch.Tensor:
     """Output channel o * groups + g instead of g * (C_out // groups) + o for output o of group g."""
     a = bound_arguments(*args, **kwargs)
@@ -115,6 +122,7 @@ MISTAKES_CONV_TRANSPOSE2D = (
     Mistake(N_("padding cropped from one side only"),
             N_("padding removes `padding` rows and columns from EACH side of the full result: "
                "full[..., p:p + H_out, q:q + W_out]"), mistake_cropped_one_side),
+    Mistake(*CROP_MINUS_ZERO, mistake_cropped_minus_zero),
     Mistake(N_("output_padding ignored"),
             N_("output_padding adds that many rows/columns at the bottom/right: "
                "H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1"),

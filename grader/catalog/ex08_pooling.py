@@ -14,6 +14,7 @@ from grader import checks, strategies
 from grader.exercise import Call, ErrorCase, Exercise, Mistake, Task
 from grader.i18n import N_
 from grader.registry import register
+from grader.window import Window, arguments, spatial_window
 
 
 def reference_max_pool2d(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -342,6 +343,28 @@ def shared_error_cases() -> tuple[ErrorCase, ...]:
     )
 
 
+def pool_window(call: Call, entry: tuple[int, ...], reference: Any, reduce: str) -> Window:
+    """Y[..., i, j] reads the padded input's plane [...] at rows i*sh + a*dh, columns j*sw + b*dw."""
+    a = arguments(call, reference)
+    kernel = strategies.as_pair(a["kernel_size"])
+    stride = kernel if a["stride"] is None else a["stride"]
+    return spatial_window(entry, kernel, stride=stride, dilation=a.get("dilation", 1), before=strategies.as_pair(a["padding"]),
+                          lead=entry[:-2], reduce=reduce)
+
+
+def window_max_pool2d(call: Call, entry: tuple[int, ...]) -> Window:
+    """Y[..., i, j] is the largest entry of its window."""
+    return pool_window(call, entry, reference_max_pool2d, "{window}.max()")
+
+
+def window_avg_pool2d(call: Call, entry: tuple[int, ...]) -> Window | None:
+    """Y[..., i, j] is its window's mean (where no padding or ceil_mode changes the divisor)."""
+    a = arguments(call, reference_avg_pool2d)
+    if strategies.as_pair(a["padding"]) != (0, 0) or a["ceil_mode"]:
+        return None
+    return pool_window(call, entry, reference_avg_pool2d, "{window}.mean()")
+
+
 register(Exercise(
     module="ex08_pooling",
     title=N_("Max and average pooling"),
@@ -366,6 +389,7 @@ pixels it covers otherwise. Padding may be at most half the kernel."""),
                                    N_("kernel 2 with dilation 4 spans 5 rows, more than the input's 4"))),
             checks=(*checks.standard(), checks.raises_like_torch()),
             mistakes=MAX_MISTAKES,
+            window=window_max_pool2d,
             hint=N_("windows per axis: (n + 2p - d*(k-1) - 1) // s + 1 (ceil with ceil_mode, except for a "
                     "last window that would start in the right padding); stride None means stride = "
                     "kernel_size; pad with -inf, not 0; the first number of a pair is the height"),
@@ -379,6 +403,7 @@ pixels it covers otherwise. Padding may be at most half the kernel."""),
             error_cases=shared_error_cases(),
             checks=(*checks.standard(), checks.raises_like_torch()),
             mistakes=AVG_MISTAKES,
+            window=window_avg_pool2d,
             hint=N_("windows per axis: (n + 2p - k) // s + 1 (ceil with ceil_mode, except for a last window "
                     "that would start in the right padding); divisor: the window clipped to the padded input "
                     "(count_include_pad=True) or to the input itself (False)"),

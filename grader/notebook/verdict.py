@@ -13,6 +13,7 @@ from typing import Any
 
 from grader import registry
 from grader.exercise import Check, Task, status_word
+from grader.feedback import earlier_same_failure, repeat_line
 from grader.i18n import _
 from grader.limits import Limits
 from grader.outcome import CheckResult
@@ -47,6 +48,7 @@ class NotebookGrader:
         self._code: str | None = None
         self._target: WorkerTarget | None = None
         self._runners: dict[Settings, Runner] = {}
+        self._results: dict[Settings, list[CheckResult]] = {}  # graded on the current code, in order
 
     def grade(self, code: str, task: str, check: str, settings: Settings) -> tuple[Check, CheckResult]:
         """The check (found by name) and its result on ``code``."""
@@ -57,12 +59,19 @@ class NotebookGrader:
             self._code = code
             self._target = WorkerTarget({f"{self.exercise.module}.py": code}, self.limits)
         runner = self._runners.setdefault(settings, Runner(self._target, settings))
-        return check_record, runner.run_check(self.exercise, task_record, check_record)
+        result = runner.run_check(self.exercise, task_record, check_record)
+        self._results.setdefault(settings, []).append(result)
+        return check_record, result
+
+    def same_as(self, result: CheckResult, settings: Settings) -> str | None:
+        """The check graded earlier on this code whose feedback ``result`` repeats (one bug), if any."""
+        earlier = [r for r in self._results.get(settings, []) if r is not result and r.check != result.check]
+        return earlier_same_failure(earlier, result)
 
     def close(self) -> None:
         if self._target is not None:
             self._target.close()
-        self._target, self._runners = None, {}
+        self._target, self._runners, self._results = None, {}, {}
 
     def __enter__(self) -> NotebookGrader:
         return self
@@ -71,14 +80,16 @@ class NotebookGrader:
         self.close()
 
 
-def verdict_lines(check: Check, result: CheckResult, settings: Settings) -> list[str]:
+def verdict_lines(check: Check, result: CheckResult, settings: Settings, same_as: str | None = None) -> list[str]:
     """What a test cell shows: one line when the check passed; else the grader's feedback (the
-    smallest failing input, expected, got, hint) and the check's status."""
+    smallest failing input, expected, got, hint) and the check's status. A failure that repeats
+    the one ``same_as`` shows in full (one bug) is one line pointing there."""
     name = f"{result.task}[{result.check}]"
     run = _("{profile} profile, seed {seed}").format(profile=settings.profile, seed=settings.seed)
     if result.passed:
         return [_("{check} passed ({run}): {description}; {points}/{max_points} points").format(
             check=name, run=run, description=_(check.description), points=f"{result.points:g}",
             max_points=f"{result.max_points:g}")]
-    return result.message.splitlines() + [_("[{check} {status} ({run}): {description}; 0/{max_points} points]").format(
+    message = repeat_line(result.failure.headline, same_as) if same_as else result.message
+    return message.splitlines() + [_("[{check} {status} ({run}): {description}; 0/{max_points} points]").format(
         check=name, status=status_word(result.status), run=run, description=_(check.description), max_points=f"{result.max_points:g}")]

@@ -6,6 +6,12 @@ the transposed convolution, where every input pixel adds a scaled copy of the ke
 result. Build C, the single-channel transposed convolution, and the general one with
 stride, padding, output_padding, groups, dilation and bias, as torch.nn.functional defines it.
 No torch convolution, padding or autograd helpers.
+
+"By hand" means: no convolution, pooling, padding or unfold/fold helper of any library -- not
+torch's (F.conv2d, F.pad, F.unfold, F.max_pool2d...), not numpy's (numpy.correlate,
+numpy.convolve, numpy.pad), not scipy.signal's or scipy.ndimage's convolutions and filters,
+not OpenCV's (cv2.filter2D, cv2.copyMakeBorder...). Indexing, slicing, sum, matmul, einsum,
+Tensor.unfold, as_strided, sliding_window_view and the FFT are fine.
 """
 
 from collections.abc import Sequence

@@ -5,6 +5,12 @@ Implement torch's 2-D max pooling and average pooling for batched (N, C, H, W) a
 kernel size, padding is at most half the kernel, max pooling pads with -inf, ceil_mode rounds the
 number of windows up but never starts a window past the input and its left padding, and average
 pooling chooses its divisor with count_include_pad. Every int argument may also be an (h, w) pair.
+
+"By hand" means: no convolution, pooling, padding or unfold/fold helper of any library -- not
+torch's (F.conv2d, F.pad, F.unfold, F.max_pool2d...), not numpy's (numpy.correlate,
+numpy.convolve, numpy.pad), not scipy.signal's or scipy.ndimage's convolutions and filters,
+not OpenCV's (cv2.filter2D, cv2.copyMakeBorder...). Indexing, slicing, sum, matmul, einsum,
+Tensor.unfold, as_strided, sliding_window_view and the FFT are fine.
 """
 
 import torch
