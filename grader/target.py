@@ -131,12 +131,17 @@ class Submission:
             if root in sys.path:
                 sys.path.remove(root)
             for k in set(sys.modules) - before:
-                file = getattr(sys.modules[k], "__file__", None)
-                if file and Path(file).resolve().is_relative_to(self.root):
+                if self._owns(sys.modules[k]):
                     self._modules[k] = sys.modules.pop(k)
             for k in self._modules:
                 sys.modules.pop(k, None)
             sys.modules.update(saved)
+
+    def _owns(self, module: ModuleType) -> bool:
+        """Whether ``module`` was loaded from this submission's folder (not a same-named module
+        that pytest or another submission imported from elsewhere)."""
+        file = getattr(module, "__file__", None)
+        return bool(file) and Path(file).resolve().is_relative_to(self.root)
 
     def tampering(self, module: str) -> str:
         """What the code a module runs does to get around the guard ("" when nothing): its own
@@ -185,8 +190,9 @@ class Submission:
         sys.dont_write_bytecode = True
         try:
             with self.installed():
-                if module in sys.modules:  # imported already by a sibling module
-                    return sys.modules[module]
+                sibling = sys.modules.get(module)  # imported already by a sibling module of this submission
+                if sibling is not None and self._owns(sibling):
+                    return sibling
                 spec = importlib.util.spec_from_file_location(module, path)
                 mod = importlib.util.module_from_spec(spec)
                 sys.modules[module] = mod

@@ -132,3 +132,10 @@ def test_one_bug_reads_as_one_block_per_function() -> None:
     assert done.stdout.count("smallest failing input") == 2
     assert done.stdout.count("recognised mistake:") == 2
     assert done.stdout.count("(the same failure on the same input as matches_torch: see its feedback)") == 6
+
+
+def test_naming_an_exercise_file_grades_the_submission_not_the_stub() -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", "exercises/ex01_cross_correlation.py", "-q",
+                           "--submission", "solutions"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "10/10" in done.stdout and "not implemented" not in done.stdout
