@@ -120,6 +120,18 @@ def mistake_max_kernel_swapped(input: torch.Tensor, kernel_size: Any, stride: An
     return pool_by_hand(input, swap_pair(kernel_size), stride, padding, dilation, ceil_mode, average=False)
 
 
+def square_window(kernel_size: Any) -> Any:
+    """``(kh, kw)`` -> ``(kh, kh)``: the window's height taken for its width too."""
+    return kernel_size if isinstance(kernel_size, int) else (tuple(kernel_size)[0],) * 2
+
+
+def mistake_max_square_window(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                              dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
+    """kh x kh windows (``k = kernel_size[0]`` used for both sides), moving as the right ones do."""
+    return pool_by_hand(input, square_window(kernel_size), kernel_size if stride is None else stride, padding,
+                        dilation, ceil_mode, average=False)
+
+
 def mistake_max_stride_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                                dilation: Any = 1, ceil_mode: bool = False) -> torch.Tensor:
     """Reads the stride pair as (w, h), the kernel the right way round: windows sw rows and sh columns apart."""
@@ -167,6 +179,13 @@ def mistake_avg_sides_swapped(input: torch.Tensor, kernel_size: Any, stride: Any
                         count_include_pad=count_include_pad)
 
 
+def mistake_avg_square_window(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                              ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
+    """kh x kh windows (``k = kernel_size[0]`` used for both sides), moving as the right ones do."""
+    return pool_by_hand(input, square_window(kernel_size), kernel_size if stride is None else stride, padding, 1,
+                        ceil_mode, average=True, count_include_pad=count_include_pad)
+
+
 def mistake_avg_kernel_swapped(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                                ceil_mode: bool = False, count_include_pad: bool = True) -> torch.Tensor:
     """Reads the kernel_size pair as (w, h), a given stride the right way round: kw x kh windows."""
@@ -198,6 +217,8 @@ LAST_WINDOW_HINT = N_("with ceil_mode, drop the last window when it would start 
 # A swap shows only where the pair is asymmetric: on a counterexample where one swap alone explains
 # the result, that one is named (a combined swap with stride None is the kernel's swap).
 SWAP_HINT = N_("an (h, w) pair gives the height first: kh, kw = kernel_size and sh, sw = stride")
+SQUARE = (N_("square window: the kernel's height used for its width too"),
+          N_("a window is kh rows by kw columns: kh, kw = kernel_size, and slice [i*sh : i*sh + kh, j*sw : j*sw + kw]"))
 
 MAX_MISTAKES = (
     Mistake(N_("stride=None taken as 1"), STRIDE_NONE_HINT, mistake_max_stride_none_as_one),
@@ -210,6 +231,7 @@ MAX_MISTAKES = (
     Mistake(N_("height and width swapped in kernel_size"), SWAP_HINT, mistake_max_kernel_swapped),
     Mistake(N_("height and width swapped in stride"), SWAP_HINT, mistake_max_stride_swapped),
     Mistake(N_("height and width swapped in kernel_size and stride"), SWAP_HINT, mistake_max_sides_swapped),
+    Mistake(*SQUARE, mistake_max_square_window),
 )
 
 AVG_MISTAKES = (
@@ -226,6 +248,7 @@ AVG_MISTAKES = (
     Mistake(N_("height and width swapped in kernel_size"), SWAP_HINT, mistake_avg_kernel_swapped),
     Mistake(N_("height and width swapped in stride"), SWAP_HINT, mistake_avg_stride_swapped),
     Mistake(N_("height and width swapped in kernel_size and stride"), SWAP_HINT, mistake_avg_sides_swapped),
+    Mistake(*SQUARE, mistake_avg_square_window),
     Mistake(N_("divisor always kh*kw"), N_("a ceil_mode window that runs past the padded input is divided by its "
                                            "part inside it: min(start + k, n + p) - start per axis, start = i*s - p"),
             mistake_avg_full_kernel_divisor),
