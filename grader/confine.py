@@ -23,9 +23,13 @@ calls :func:`enter` after fork and before any student code. The rules, and what 
   raw and abstract-socket traffic, on kernels before Landlock ABI 4 too. Landlock's TCP rules
   (ABI 4) deny bind and connect on top, except :attr:`Policy.bind_ports` (the notebook kernel's
   own ZMQ ports on the host's loopback: it cannot have a network namespace of its own).
-* **Sockets** (seccomp): ``socket()`` is refused, except TCP where :attr:`Policy.tcp` allows it, so
-  no submission reaches a pathname UNIX socket (Ray's raylet, a Docker socket) that Landlock
-  before ABI 9 cannot guard; so are io_uring, ptrace, mounts, new namespaces and kernel keyrings.
+* **Sockets** (seccomp): ``socket()`` is refused, except TCP where :attr:`Policy.tcp` allows it
+  (protocol 0 or IPPROTO_TCP: Landlock's rules cover no other stream protocol), so no submission
+  reaches a pathname UNIX socket (Ray's raylet, a Docker socket) that Landlock before ABI 9 cannot
+  guard; a netlink socket is refused as unsupported (EOPNOTSUPP), which getifaddrs(3) and libzmq
+  take for "no interfaces to list". ``socketpair()`` is refused too, except a connected pair of
+  UNIX stream sockets where :attr:`Policy.socketpairs` allows it (asyncio's self-pipe: connected
+  to each other only, like a pipe). So are io_uring, ptrace, mounts, new namespaces and keyrings.
 * **Environment**: variables other than :data:`KEPT_VARIABLES` are removed (tokens in the
   grader's environment are not the submission's to read).
 * **Privileges**: a user namespace is entered when one can be (not root in it for anything
@@ -65,6 +69,8 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 
 SIGNAL_SCOPE_ABI = 6
 TCP_ABI = 4
+AF_UNIX, AF_NETLINK = 1, 16
+TCP_PROTOCOLS = (0, 6)  # the default protocol, IPPROTO_TCP
 TRUNCATE_ABI = 3  # before it, truncate(2) is not a handled right: strict mode needs it
 
 KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -99,6 +105,7 @@ class Policy:
     tcp: bool = False  # may open TCP sockets (bind still only to bind_ports, connect nowhere)
     bind_ports: tuple[int, ...] = ()  # TCP ports it may bind
     devices: tuple[str, ...] = ()  # device files it may open for reading and writing (a GPU's)
+    socketpairs: bool = False  # may make connected pairs of UNIX stream sockets (asyncio's self-pipe)
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,8 @@ def _unshare(flags: int) -> int:
     return 0 if _libc().unshare(flags) == 0 else ctypes.get_errno()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when the thread that started it ends (prctl(2))."""
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
@@ -226,9 +234,18 @@ def _seccomp(policy: Policy) -> None:
         return
     rules = seccompy.Filter(default=seccompy.Action.ALLOW)
     if policy.tcp:
-        for family in (2, 10):  # AF_INET, AF_INET6; SOCK_STREAM (1) whatever the flags in its high bits
-            rules.allow("socket", args=[(0, seccompy.CmpOp.EQ, family), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF)])
+        # AF_INET, AF_INET6; SOCK_STREAM (1) whatever the flags in its high bits; protocol 0 or TCP
+        # only: Landlock's TCP rules do not cover other stream protocols (SCTP, MPTCP)
+        for family in (2, 10):
+            for protocol in TCP_PROTOCOLS:
+                rules.allow("socket", args=[(0, seccompy.CmpOp.EQ, family), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF),
+                                            (2, seccompy.CmpOp.EQ, protocol)])
+    # a netlink socket reads as unsupported, not forbidden: getifaddrs(3) then fails as on a system
+    # without netlink, which libzmq (a kernel's ZMQ sockets resolve their address) survives
+    rules.errno("socket", errno.EOPNOTSUPP, args=[(0, seccompy.CmpOp.EQ, AF_NETLINK)])
     rules.errno("socket", errno.EPERM)
+    if policy.socketpairs:  # connected to each other only, like a pipe; SOCK_DGRAM could sendto() a path
+        rules.allow("socketpair", args=[(0, seccompy.CmpOp.EQ, AF_UNIX), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF)])
     for name in DENIED_SYSCALLS:
         try:
             rules.errno(name, errno.EPERM)
@@ -289,7 +306,8 @@ def enter(policy: Policy) -> InForce:
     docstring); without them, this process itself is confined (the judge kills its session)."""
     in_force = probe()
     scrub_environment()
-    os.setsid()  # the judge can kill the whole group (W, S and G) at once
+    if os.getsid(0) != os.getpid():  # unless it leads its session already, as a Jupyter kernel does
+        os.setsid()  # the judge can kill the whole group (W, S and G) at once
     spaces = in_force.processes == "pidns" and _unshare(
         CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | (CLONE_NEWNET if policy.own_network else 0)) == 0
     if spaces:
@@ -299,13 +317,13 @@ def enter(policy: Policy) -> InForce:
             os.close(status_w)
             _outer(init, status_r)
         os.close(status_r)
-        _die_with_parent()
+        die_with_parent()
         _confine_self(policy)  # S is confined too: nothing the server does can reach past it
         server = os.fork()
         if server:
             _init(server, status_w)
         os.close(status_w)
-        _die_with_parent()
+        die_with_parent()
     else:
         _confine_self(policy)
     return in_force
