@@ -77,6 +77,10 @@ class UnusableConnection(ValueError):
     """A connection file this kernel cannot use confined."""
 
 
+class UnusableFolder(ValueError):
+    """A working directory the kernel must not be able to read."""
+
+
 def connection_ports(connection_file: str | Path) -> tuple[int, ...]:
     """The five TCP ports of a Jupyter connection file; raise :class:`UnusableConnection` when it
     asks for another transport (IPC sockets would need files made) or a non-loopback address."""
@@ -100,6 +104,16 @@ def prepare_config_folder(folder: Path) -> Path:
         (profile / name).mkdir(parents=True, exist_ok=True)
         os.chmod(profile / name, mode)
     return folder
+
+
+def student_folder(workdir: Path, config: Path) -> Path:
+    """``workdir``, which the kernel may read: the notebook's folder. Raise
+    :class:`UnusableFolder` when it holds the kernelspec (the course's root, or a folder above
+    it), whose ``source/`` and ``gradebook.db`` the kernel would then read."""
+    if config.resolve().is_relative_to(workdir.resolve()):
+        raise UnusableFolder(_("the sandboxed kernel would read the whole course from {folder}: start it in "
+                               "the notebook's folder").format(folder=workdir))
+    return workdir
 
 
 def kernel_policy(connection_file: str | Path, config: str | Path, workdir: str | Path,
@@ -135,13 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ports = connection_ports(args.connection_file)
         config = prepare_config_folder(args.config_folder)
+        workdir = student_folder(Path.cwd(), config)
     except (ValueError, OSError) as exc:
         print(_("convgrade sandboxed kernel: {error}").format(error=exc), file=sys.stderr)
         return 2
     confine.die_with_parent()
     passed = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     preload()
-    confine.enter(kernel_policy(args.connection_file, config, os.getcwd(), ports))
+    confine.enter(kernel_policy(args.connection_file, config, workdir, ports))
     os.environ.update(passed)
     os.environ.update({name: str(config) for name in CONFIG_VARIABLES})
     tempfile.tempdir = str(config)  # ipykernel names cells after it; gettempdir() would need a writable one
