@@ -29,7 +29,8 @@ calls :func:`enter` after fork and before any student code. The rules, and what 
   guard; a netlink socket is refused as unsupported (EOPNOTSUPP), which getifaddrs(3) and libzmq
   take for "no interfaces to list". ``socketpair()`` is refused too, except a connected pair of
   UNIX stream sockets where :attr:`Policy.socketpairs` allows it (asyncio's self-pipe: connected
-  to each other only, like a pipe). So are io_uring, ptrace, mounts, new namespaces and keyrings.
+  to each other only, like a pipe). So are io_uring, ptrace, mounts, new namespaces and keyrings,
+  and changing a file's mode, times or extended attributes (which Landlock does not cover).
 * **Environment**: variables other than :data:`KEPT_VARIABLES` are removed (tokens in the
   grader's environment are not the submission's to read).
 * **Privileges**: a user namespace is entered when one can be (not root in it for anything
@@ -92,8 +93,14 @@ DENIED_SYSCALLS = ("socketpair", "io_uring_setup", "io_uring_enter", "io_uring_r
                    "add_key", "request_key", "mount", "umount2", "pivot_root", "move_mount", "open_tree",
                    "fsopen", "fsmount", "fsconfig", "unshare", "setns", "kexec_load", "init_module",
                    "finit_module", "delete_module", "execve", "execveat", "name_to_handle_at",
-                   "open_by_handle_at")
-"""Refused with EPERM by seccomp (``socket`` too, unless :attr:`Policy.tcp`)."""
+                   "open_by_handle_at", "chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
+                   "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "setxattrat", "removexattr",
+                   "lremovexattr", "fremovexattr", "removexattrat")
+"""Refused with EPERM by seccomp (``socket`` too, unless :attr:`Policy.tcp`). Landlock does not
+cover a file's mode, times and extended attributes, which a sandbox could otherwise change on any
+file its user owns (root's, when the grader runs as root) and it can name: ``chmod 0`` on the
+gradebook, ``chmod o+r`` on the solutions, a ``user.*`` attribute on a shared library as a
+channel between students."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ leaves no process of the kernel behind.
 
 Then ``nbgrader autograde`` grades a class of ex01 notebooks: two honest students (the model
 answer, a classic bug) and hostile ones, one attack each (read the solutions, kill the kernel's
-ancestors and every process it can, tamper with classmates' notebooks, use the network, leave a
-process behind, forge the gradebook). That run happens inside a PID namespace of its own
+ancestors and every process it can, tamper with classmates' notebooks: content, name, mode,
+times, attributes; use the network, leave a process behind, forge the gradebook). That run happens inside a PID namespace of its own
 (``unshare --pid --fork --mount-proc``: a regression that let ``kill(-1)`` out would kill only
 that run, never the CI runner). Every student is graded; the honest students get exactly the
 grades of a run without the hostile notebooks; no file of the course changed but what autograde
@@ -143,6 +143,15 @@ def test_the_kernel_reads_its_folder_and_runs_torch_but_not_the_course(kernel: K
     assert (status, out) == ("ok", "[8.0, 12.0, 20.0, 24.0]\n")
 
 
+def test_the_kernel_changes_no_files_mode_times_or_attributes(kernel: Kernel, small_course: Path):
+    secret = small_course / "source" / "answers.py"
+    before = fingerprint(secret)
+    for call in ("os.chmod(path, 0o777)", "os.utime(path, (0, 0))", "os.setxattr(path, 'user.pwned', b'1')"):
+        status, _, error = kernel.run(f"import os; path = {str(secret)!r}; {call}")
+        assert (status, error) == ("error", "PermissionError"), call
+    assert fingerprint(secret) == before
+
+
 def test_the_kernel_keeps_what_autograde_sets_and_nothing_else(kernel: Kernel):
     status, out, _ = kernel.run("import os; print(os.environ.get('CONVGRADE_VERDICTS'), "
                                 "os.environ.get('CONVGRADE_TEST_TOKEN'))")
@@ -258,6 +267,9 @@ HOSTILE = {
         attempt("rename", lambda: os.rename(victim, str(victim) + ".bak"))
         attempt("symlink", lambda: os.symlink(victim, "pwned-link"))
         attempt("hardlink", lambda: os.link(victim, "pwned-hardlink"))
+        attempt("chmod", lambda: os.chmod(victim, 0o000))
+        attempt("utime", lambda: os.utime(victim, (0, 0)))
+        attempt("xattr", lambda: os.setxattr(victim, "user.pwned", b"1"))
         attempt("own-folder", lambda: open("pwned.txt", "w").write("x"))
         attempt("tmp", lambda: open("/tmp/pwned-{marker}", "w").write("x"))
     ''',
@@ -291,7 +303,7 @@ EXPECTED_BLOCKED = {
                                        "PermissionError"),
     "h_kills_ancestors": {"grandparent": "PermissionError", "canary": "ProcessLookupError"},
     "h_tampers_classmates": dict.fromkeys(["unlink", "truncate", "open-write", "rename", "symlink", "hardlink",
-                                           "own-folder", "tmp"], "PermissionError"),
+                                           "chmod", "utime", "xattr", "own-folder", "tmp"], "PermissionError"),
     "h_uses_the_network": dict.fromkeys(["connect", "bind", "udp"], "PermissionError"),
     "h_lingers": {},
     "h_forges_the_gradebook": {"overwrite": "PermissionError", "sqlite": "OperationalError"},
@@ -319,9 +331,17 @@ def submit(course: Path, submissions: dict[str, NotebookNode]) -> None:
         nbformat.write(nb, folder / f"{EX01}.ipynb")
 
 
-def checksums(course: Path) -> dict[str, str]:
-    """SHA-256 of every file under the course but what autograde writes, by relative path."""
-    return {str(path.relative_to(course)): hashlib.sha256(path.read_bytes()).hexdigest()
+def fingerprint(path: Path) -> tuple:
+    """A file's SHA-256, mode, modification time and extended attributes."""
+    status = path.stat()
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), status.st_mode, status.st_mtime_ns,
+            sorted(os.listxattr(path)))
+
+
+def checksums(course: Path) -> dict[str, tuple]:
+    """The :func:`fingerprint` of every file under the course but what autograde writes, by
+    relative path."""
+    return {str(path.relative_to(course)): fingerprint(path)
             for path in sorted(course.rglob("*")) if path.is_file() and not path.is_symlink()
             and path.relative_to(course).parts[0] not in AUTOGRADE_WRITES}
 
