@@ -34,11 +34,14 @@ import nbformat
 import psutil
 import pytest
 from jupyter_client import KernelManager
+from jupyter_client.kernelspec import NoSuchKernel
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
+from traitlets.config import PyFileConfigLoader
 
 from grader import confine, registry
 from grader.notebook import kernelspec
+from grader.notebook.autograde import DeferredExecute
 from tests.test_nbgrader import (EX01, BIN, cell_verdicts, convgrade, nbgrader, notebook, replace_answer,
                                  with_answers, with_cells_after_imports)
 
@@ -68,6 +71,26 @@ def left_behind(text: str, grace: float = 5.0) -> list[psutil.Process]:
     while (found := processes_naming(text)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return found
+
+
+# --- the course's kernel: what autograde starts ------------------------------------------------
+
+
+def test_autograde_starts_only_the_courses_confined_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    course = tmp_path / "course"
+    assert convgrade("nbgrader", str(course), "--exercise", EX01) == 0
+    assert set(kernelspec.spec_manager(course).find_kernel_specs()) == {kernelspec.KERNEL_NAME}  # no python3
+    config = PyFileConfigLoader("nbgrader_config.py", str(course)).load_config()
+    monkeypatch.chdir(course)  # nbgrader's CourseDirectory.root
+    executor = DeferredExecute(config=config)
+    executor.nb = notebook(course, "source")
+    assert executor.nb.metadata.kernelspec.name == "python3"  # what the notebook asks for is not what runs
+    spec = executor.create_kernel_manager().kernel_spec
+    assert spec.argv[:4] == [sys.executable, "-I", "-m", "grader.notebook.sandboxed_kernel"]
+    assert spec.interrupt_mode == "message"
+    shutil.rmtree(course / "kernels")
+    with pytest.raises(NoSuchKernel):  # never an unconfined kernel instead
+        DeferredExecute(config=config).create_kernel_manager().kernel_spec
 
 
 # --- the launcher, started by jupyter_client on the course's kernelspec --------------------------
