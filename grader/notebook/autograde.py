@@ -3,7 +3,9 @@ notebook's code outside the student's kernel and write each test cell's verdict.
 
 Whatever a student's cell does inside the kernel (redefine ``torch.allclose``, patch Tensor
 methods, builtins or the grader, replace IPython's error display, add input transformers) only
-changes that kernel's outputs, and every test cell's outputs are replaced here. The student's
+changes that kernel's outputs, and every test cell's outputs are replaced here. The kernel itself
+is confined (:mod:`grader.notebook.sandboxed_kernel`): it reads nothing of the course but the
+student's own folder, writes nothing, and nothing it starts outlives it. The student's
 code runs again only in a confined worker; the check and the comparison run in this process,
 which warmed everything they use before the kernel started.
 """

@@ -67,7 +67,11 @@ UNAVAILABLE_MODULES = ("psutil",)
 children at shutdown (the sandbox ends them all) and logs no PermissionError."""
 
 CONFIG_VARIABLES = ("IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR")
-"""Configuration folders, pointed at the kernel's (:func:`prepare_config_folder`), read-only."""
+"""IPython's and matplotlib's configuration folders and the temporary folder, all pointed at the
+kernel's (:func:`prepare_config_folder`), read-only."""
+
+PARENT_VARIABLE = "JPY_PARENT_PID"
+"""The pid of the process that started the kernel (jupyter_client sets it)."""
 
 PROFILE_FOLDERS = {"security": 0o700, "log": 0o755, "pid": 0o700, "startup": 0o755}
 """The folders of an IPython profile, with the modes IPython gives them."""
@@ -154,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_("convgrade sandboxed kernel: {error}").format(error=exc), file=sys.stderr)
         return 2
     confine.die_with_parent()
+    if os.environ.get(PARENT_VARIABLE, str(os.getppid())) != str(os.getppid()):
+        return 1  # nbgrader ended before the line above: nothing would end this kernel
     passed = {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
     preload()
     confine.enter(kernel_policy(args.connection_file, config, workdir, ports))
