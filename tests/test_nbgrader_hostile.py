@@ -7,13 +7,14 @@ leaves no process of the kernel behind.
 
 Then ``nbgrader autograde`` grades a class of ex01 notebooks: two honest students (the model
 answer, a classic bug) and hostile ones, one attack each (read the solutions, kill the kernel's
-ancestors and every process it can, tamper with classmates' notebooks: content, name, mode,
-times, attributes; use the network, leave a process behind, forge the gradebook). That run happens inside a PID namespace of its own
-(``unshare --pid --fork --mount-proc``: a regression that let ``kill(-1)`` out would kill only
-that run, never the CI runner). Every student is graded; the honest students get exactly the
-grades of a run without the hostile notebooks; no file of the course changed but what autograde
-writes itself; nothing the attacks tried to write is anywhere; no process of the run is left.
-Tests that run nbgrader are marked ``slow`` (about three minutes on two idle cores).
+ancestors and every process it can, tamper with classmates' notebooks: content, name, mode, times,
+attributes; use the network, leave a process behind, forge the gradebook). That run happens inside
+a PID namespace of its own (``unshare --pid --fork --mount-proc``: a regression that let
+``kill(-1)`` out would kill only that run, never the CI runner). Every student is graded; the
+honest students get exactly the grades of a run without the hostile notebooks; no file of the
+course changed but what autograde writes itself; nothing the attacks tried to write is anywhere; no
+process of the run is left. Tests that run nbgrader are marked ``slow`` (about three minutes in
+all on two cores).
 """
 
 from __future__ import annotations
