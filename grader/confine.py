@@ -5,13 +5,16 @@ nbgrader judge and the Gradescope autograder use too, and the kernel nbgrader ru
 calls :func:`enter` after fork and before any student code. The rules, and what each is for:
 
 * **Processes** (a PID namespace): the calling process W stays outside and only waits; its child
-  G is the namespace's init, returns from :func:`enter` and runs the student code. When G ends
-  (or W is killed: G has a parent-death SIGKILL), the kernel kills every process left in the
-  namespace, so nothing a submission starts (``setsid``, double fork) outlives it. W ends as G
-  ended (exit status or signal), so the judge sees the student's process die as before. (As
-  an init, G ignores signals it sends itself with no handler set, ``kill(getpid(), SIGKILL)``
-  included; faults such as SIGSEGV still end it. One process fewer than an init of its own
-  saves a fork of a torch-sized process, the largest part of a worker's start.)
+  G returns from :func:`enter` and runs the untrusted code. When the namespace's init ends (or W
+  is killed: the sandbox has a parent-death SIGKILL), the kernel kills every process left in it,
+  so nothing a submission starts (``setsid``, double fork) outlives it. W ends as G ended (exit
+  status or signal), so the judge sees the student's process die as before. A grading worker's
+  G is itself the namespace's init: one fork of a torch-sized process fewer, the largest part
+  of a worker's start (as an init, G ignores signals it sends itself with no handler set,
+  ``kill(getpid(), SIGKILL)`` included; faults such as SIGSEGV still end it). With
+  :attr:`Policy.separate_init` (a notebook kernel, which jupyter_client interrupts and
+  terminates), an init S of its own sits between them: it reaps, passes on the signals W
+  forwards, and reports G's end, and G keeps ordinary signal semantics.
 * **Process count**: at most :attr:`Policy.max_processes` processes and threads at once in the
   sandbox (RLIMIT_NPROC, which Linux 5.14 and later count per user namespace), so a fork bomb
   stays small; all of them die with the sandbox. The kernel exempts root's processes from it:
@@ -29,11 +32,15 @@ calls :func:`enter` after fork and before any student code. The rules, and what 
   raw and abstract-socket traffic, on kernels before Landlock ABI 4 too. Landlock's TCP rules
   (ABI 4) deny bind and connect on top, except :attr:`Policy.bind_ports` (the notebook kernel's
   own ZMQ ports on the host's loopback: it cannot have a network namespace of its own).
-* **Sockets** (seccomp): ``socket()`` is refused, except TCP where :attr:`Policy.tcp` allows it, so
-  no submission reaches a pathname UNIX socket (Ray's raylet, a Docker socket) that Landlock
-  before ABI 9 cannot guard; so are io_uring, ptrace, mounts, new namespaces, kernel keyrings,
-  and changes to files' modes, owners, times and extended attributes (Landlock does not guard
-  metadata).
+* **Sockets** (seccomp): ``socket()`` is refused, except TCP where :attr:`Policy.tcp` allows it
+  (protocol 0 or IPPROTO_TCP: Landlock's rules cover no other stream protocol), so no submission
+  reaches a pathname UNIX socket (Ray's raylet, a Docker socket) that Landlock before ABI 9 cannot
+  guard; a netlink socket is refused as unsupported (EOPNOTSUPP), which getifaddrs(3) and libzmq
+  take for "no interfaces to list". ``socketpair()`` is refused too, except a connected pair of
+  UNIX stream sockets where :attr:`Policy.socketpairs` allows it (asyncio's self-pipe: connected
+  to each other only, like a pipe). So are io_uring, ptrace, mounts, new namespaces and keyrings,
+  and changing a file's mode, owner, times or extended attributes (which Landlock does
+  not cover).
 * **Environment**: variables other than :data:`KEPT_VARIABLES` are removed (tokens in the
   grader's environment are not the submission's to read).
 * **Privileges**: a user namespace is entered when one can be (not root in it for anything
@@ -58,6 +65,7 @@ import functools
 import os
 import resource
 import signal
+import struct
 import sys
 import sysconfig
 from dataclasses import dataclass, field
@@ -77,6 +85,8 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 
 SIGNAL_SCOPE_ABI = 6
 TCP_ABI = 4
+AF_UNIX, AF_NETLINK = 1, 16
+TCP_PROTOCOLS = (0, 6)  # the default protocol, IPPROTO_TCP
 TRUNCATE_ABI = 3  # before it, truncate(2) is not a handled right: strict mode needs it
 
 KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -104,7 +114,10 @@ DENIED_SYSCALLS = ("socketpair", "io_uring_setup", "io_uring_enter", "io_uring_r
                    "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
                    "lremovexattr", "fremovexattr", "setxattrat", "removexattrat")
 """Refused with EPERM by seccomp (``socket`` too, unless :attr:`Policy.tcp`); a name this
-architecture lacks is skipped."""
+architecture lacks is skipped. Landlock does not cover a file's mode, owner, times and extended
+attributes, which a sandbox could otherwise change on any file its user owns (root's, when the
+grader runs as root) and it can name: ``chmod 0`` on the gradebook, ``chmod o+r`` on the
+solutions, a ``user.*`` attribute on a shared library as a channel between students."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,8 @@ class Policy:
     bind_ports: tuple[int, ...] = ()  # TCP ports it may bind
     devices: tuple[str, ...] = ()  # device files it may open for reading and writing (a GPU's)
     max_processes: int = 64  # processes and threads at once in the sandbox (RLIMIT_NPROC, per user namespace)
+    socketpairs: bool = False  # may make connected pairs of UNIX stream sockets (asyncio's self-pipe)
+    separate_init: bool = False  # an init of its own reaps and forwards signals (see enter())
 
 
 @dataclass(frozen=True)
@@ -166,7 +181,7 @@ def probe() -> InForce:
     if _PROBED is None:
         _worker_base()
         if seccompy is not None and seccompy.supported():
-            _seccomp_filter(False), _seccomp_filter(True)
+            _seccomp_filter(False, False), _seccomp_filter(True, True)
         abi, spaces = landlock_abi(), namespaces_available()
         filtered = seccompy is not None and seccompy.supported()
         missing = []
@@ -223,7 +238,8 @@ def _unshare(flags: int) -> int:
     return 0 if _libc().unshare(flags) == 0 else ctypes.get_errno()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when the thread that started it ends (prctl(2))."""
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
@@ -256,17 +272,26 @@ def _landlock(policy: Policy) -> None:
 
 def _seccomp(policy: Policy) -> None:
     if seccompy is not None and seccompy.supported():
-        _seccomp_filter(policy.tcp).load()
+        _seccomp_filter(policy.tcp, policy.socketpairs).load()
 
 
 @functools.cache
-def _seccomp_filter(tcp: bool) -> Any:
+def _seccomp_filter(tcp: bool, socketpairs: bool) -> Any:
     """The filter, compiled once per process (a fork loads its own copy)."""
     rules = seccompy.Filter(default=seccompy.Action.ALLOW)
     if tcp:
-        for family in (2, 10):  # AF_INET, AF_INET6; SOCK_STREAM (1) whatever the flags in its high bits
-            rules.allow("socket", args=[(0, seccompy.CmpOp.EQ, family), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF)])
+        # AF_INET, AF_INET6; SOCK_STREAM (1) whatever the flags in its high bits; protocol 0 or TCP
+        # only: Landlock's TCP rules do not cover other stream protocols (SCTP, MPTCP)
+        for family in (2, 10):
+            for protocol in TCP_PROTOCOLS:
+                rules.allow("socket", args=[(0, seccompy.CmpOp.EQ, family), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF),
+                                            (2, seccompy.CmpOp.EQ, protocol)])
+    # a netlink socket reads as unsupported, not forbidden: getifaddrs(3) then fails as on a system
+    # without netlink, which libzmq (a kernel's ZMQ sockets resolve their address) survives
+    rules.errno("socket", errno.EOPNOTSUPP, args=[(0, seccompy.CmpOp.EQ, AF_NETLINK)])
     rules.errno("socket", errno.EPERM)
+    if socketpairs:  # connected to each other only, like a pipe; SOCK_DGRAM could sendto() a path
+        rules.allow("socketpair", args=[(0, seccompy.CmpOp.EQ, AF_UNIX), (1, seccompy.CmpOp.MASKED_EQ, 1, 0xF)])
     for name in DENIED_SYSCALLS:
         try:
             rules.errno(name, errno.EPERM)
@@ -289,18 +314,41 @@ FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 """Signals W passes on to the sandbox (a kernel's interrupt, a shutdown)."""
 
 
-def _outer(sandbox: int) -> NoReturn:
-    """W: pass signals on to the sandbox, wait for it, then end as it ended."""
+def _outer(sandbox: int, status_r: int | None = None) -> NoReturn:
+    """W: pass signals on to the sandbox, wait for it, then end as it ended (as its init reports
+    on ``status_r``, where it has one)."""
     for sig in FORWARDED:
         signal.signal(sig, lambda signum, frame: os.kill(sandbox, signum))
+    try:
+        _, status = os.waitpid(sandbox, 0)
+    except ChildProcessError:
+        status = signal.SIGKILL  # as a wait status: killed by SIGKILL
+    if status_r is not None:
+        raw = os.read(status_r, 8)
+        status = struct.unpack("q", raw)[0] if len(raw) == 8 else signal.SIGKILL
+    _mirror(status)
+
+
+def _init(server: int, status_w: int) -> NoReturn:
+    """S: pass signals on to the sandboxed process, reap every process of the namespace until it
+    ends, and report how it ended."""
+    for sig in FORWARDED:
+        signal.signal(sig, lambda signum, frame: os.kill(server, signum))
     while True:
         try:
-            _, status = os.waitpid(sandbox, 0)
-            break
+            pid, status = os.waitpid(-1, 0)
         except ChildProcessError:
-            status = signal.SIGKILL  # as a wait status: killed by SIGKILL
+            status = signal.SIGKILL
             break
-    _mirror(status)
+        if pid == server:
+            break
+    os.write(status_w, struct.pack("q", status))
+    os._exit(0)  # the kernel kills whatever is left in the namespace
+
+
+def _limit_processes(policy: Policy) -> None:
+    """Counted per user namespace (Linux 5.14's ucounts): this sandbox's own, not the user's."""
+    resource.setrlimit(resource.RLIMIT_NPROC, (policy.max_processes, policy.max_processes))
 
 
 def enter(policy: Policy) -> InForce:
@@ -310,16 +358,32 @@ def enter(policy: Policy) -> InForce:
     docstring); without them, this process itself is confined (the judge kills its session)."""
     in_force = probe()
     scrub_environment()
-    os.setsid()  # the judge can kill the group (W and the sandbox) at once
+    if os.getsid(0) != os.getpid():  # unless it leads its session already, as a Jupyter kernel does
+        os.setsid()  # the judge can kill the group (W and the sandbox) at once
     spaces = in_force.processes == "pidns" and _unshare(
         CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | (CLONE_NEWNET if policy.own_network else 0)) == 0
+    if spaces and policy.separate_init:
+        status_r, status_w = os.pipe()
+        init = os.fork()
+        if init:
+            os.close(status_w)
+            _outer(init, status_r)
+        os.close(status_r)
+        die_with_parent()
+        _limit_processes(policy)
+        _confine_self(policy)  # S is confined too: nothing the sandboxed process does can reach past it
+        server = os.fork()
+        if server:
+            _init(server, status_w)
+        os.close(status_w)
+        die_with_parent()
+        return in_force
     if spaces:
         sandbox = os.fork()
         if sandbox:
             _outer(sandbox)
-        _die_with_parent()
-        # counted per user namespace (Linux 5.14's ucounts): this sandbox's own, not the user's
-        resource.setrlimit(resource.RLIMIT_NPROC, (policy.max_processes, policy.max_processes))
+        die_with_parent()
+        _limit_processes(policy)
     _confine_self(policy)
     return in_force
 

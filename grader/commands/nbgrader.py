@@ -55,8 +55,9 @@ def run_nbgrader(args: argparse.Namespace) -> int:
             print(_("skipped (no model answer in {folder}): {exercises}").format(folder=build.solutions,
                                                                                  exercises=", ".join(skipped)))
     written = write_course(args.course_dir, exercises, build)
-    print(_("wrote {config} and {count} source notebook(s) under {folder} (seed {seed}); next, in {course}: "
-            "nbgrader generate_assignment 'ex*' --create").format(
-        config=written[0], count=len(written) - 1, folder=args.course_dir / "source", seed=build.seed,
+    print(_("wrote {config}, the kernel {kernel} and {count} source notebook(s) under {folder} (seed {seed}); "
+            "next, in {course}: nbgrader generate_assignment 'ex*' --create").format(
+        config=written[0], kernel=written[1], count=len(written) - 2, folder=args.course_dir / "source",
+        seed=build.seed,
         course=args.course_dir))
     return 0

@@ -3,7 +3,9 @@ notebook's code outside the student's kernel and write each test cell's verdict.
 
 Whatever a student's cell does inside the kernel (redefine ``torch.allclose``, patch Tensor
 methods, builtins or the grader, replace IPython's error display, add input transformers) only
-changes that kernel's outputs, and every test cell's outputs are replaced here. The student's
+changes that kernel's outputs, and every test cell's outputs are replaced here. The kernel itself
+is confined (:mod:`grader.notebook.sandboxed_kernel`): it reads nothing of the course but the
+student's own folder, writes nothing, and nothing it starts outlives it. The student's
 code runs again only in a confined worker; the check and the comparison run in this process,
 which warmed everything they use before the kernel started.
 """
@@ -16,14 +18,16 @@ from typing import Any
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Enum, Integer
+from traitlets import Enum, Integer, Unicode
 
 from grader.batch import counterexample_matrices
 from grader.i18n import DEFAULT, LANGUAGES, _, set_language
 from grader.notebook import cells
 from grader.notebook.cellcode import module_code, uses_session
 from grader.notebook.kernel import DEFER_VARIABLE, DEFERRED, CheckFailedError
+from grader.notebook.kernelspec import KERNEL_NAME, spec_manager
 from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
 from grader.outcome import CheckResult
 from grader.pictures import counterexample_png
@@ -33,7 +37,20 @@ from grader.settings import DEFAULT_SEED, Settings
 class DeferredExecute(Execute):
     """nbgrader's Execute with ``CONVGRADE_VERDICTS=outside`` in the kernel's environment: the
     armed cell starts no judge and every test cell fails until :class:`GradeOutsideKernel`
-    writes its verdict (so a pipeline without that step scores 0, never full marks)."""
+    writes its verdict (so a pipeline without that step scores 0, never full marks).
+
+    The notebook runs in the course's confined kernel (:mod:`grader.notebook.kernelspec`),
+    whatever kernel its metadata names: kernels are looked up only in the course's ``kernels/``
+    folder (of ``CourseDirectory.root``), so a missing kernelspec fails the notebook loudly."""
+
+    kernel_name = Unicode(KERNEL_NAME, help="the course's kernel that runs students' notebooks, in its "
+                          "kernels/ folder (convgrade nbgrader writes the confined one)").tag(config=True)
+
+    def create_kernel_manager(self) -> Any:
+        course = CourseDirectory(config=self.config).root
+        self.km = self.kernel_manager_class(kernel_name=self.kernel_name, config=self.config,
+                                            kernel_spec_manager=spec_manager(course))
+        return self.km
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         warm()

@@ -4,6 +4,7 @@ and the settings that keep a correct submission from losing points to nbgrader's
 from __future__ import annotations
 
 from grader.i18n import DEFAULT
+from grader.notebook.kernelspec import KERNEL_NAME
 from grader.stubs import STUB_LINE
 
 CELL_TIMEOUT = 300
@@ -43,6 +44,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# The notebook runs in the course's confined kernel (kernels/{kernel}/, written with this file):
+# it may read only Python, the system's libraries and the student's own folder, write nothing,
+# connect nowhere, and nothing it starts outlives it.
+c.DeferredExecute.kernel_name = {kernel!r}
 c.GradeOutsideKernel.seed = {seed}
 # The language of the verdicts (convgrade nbgrader --lang); the notebooks' armed cells hold it too.
 c.GradeOutsideKernel.lang = {lang!r}
@@ -61,4 +66,4 @@ def nbgrader_config(seed: int, language: str = DEFAULT) -> str:
     """The text of ``nbgrader_config.py`` for a course graded with ``seed``, its verdicts in
     ``language`` (a key of :data:`grader.i18n.LANGUAGES`)."""
     return TEMPLATE.format(stub=f"# YOUR CODE HERE\n{STUB_LINE}", timeout=CELL_TIMEOUT, noise=STDERR_NOISE,
-                           seed=seed, lang=language)
+                           seed=seed, lang=language, kernel=KERNEL_NAME)

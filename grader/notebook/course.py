@@ -17,7 +17,7 @@ from nbformat.v4 import new_notebook
 
 from grader.exercise import Exercise
 from grader.i18n import current_language
-from grader.notebook import answers, arm, config, intro, tests
+from grader.notebook import answers, arm, config, intro, kernelspec, tests
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,14 @@ def source_notebook(exercise: Exercise, build: Build) -> NotebookNode:
 
 
 def write_course(root: Path, exercises: list[Exercise], build: Build) -> list[Path]:
-    """Write ``nbgrader_config.py`` and ``source/<module>/<module>.ipynb`` for each exercise
-    under ``root``; return the paths written. Existing files of the same names are replaced."""
+    """Write ``nbgrader_config.py``, the confined kernel's kernelspec
+    (:func:`grader.notebook.kernelspec.write_kernelspec`) and ``source/<module>/<module>.ipynb``
+    for each exercise under ``root``; return the paths written, in that order. Existing files of
+    the same names are replaced."""
     root.mkdir(parents=True, exist_ok=True)
     written = [root / "nbgrader_config.py"]
     written[0].write_text(config.nbgrader_config(build.seed, current_language()), encoding="utf-8")
+    written.append(kernelspec.write_kernelspec(root))
     for exercise in exercises:
         path = root / "source" / exercise.module / f"{exercise.module}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
