@@ -27,6 +27,14 @@ from tests.conftest import ROOT
 
 EX01 = "ex01_cross_correlation.py"
 
+
+def attacking_twice(attack: str, source: str) -> str:
+    """A hostile ex01 file: ``source`` defines the function ``attack``, which runs at import and
+    again inside the graded call."""
+    return (f"{source}\n{attack}()\n\n\ndef cust_conv2d(X, K):\n    {attack}()\n"
+            "    raise RuntimeError('done')\n\n\ntrue_conv2d = cust_conv2d\n")
+
+
 STEALS_SOLUTIONS = '''import gc, os, sys
 from pathlib import Path
 
@@ -63,7 +71,7 @@ def true_conv2d(X, K):
     return (STOLEN or steal())["true_conv2d"](X, K)
 '''
 
-KILLS_ANCESTORS = '''import os, signal
+KILLS_ANCESTORS = attacking_twice('strike', '''import os, signal
 
 def strike():
     for pid in [os.getppid(), *range(1, 4096)]:
@@ -72,15 +80,7 @@ def strike():
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-
-strike()
-
-def cust_conv2d(X, K):
-    strike()
-    raise RuntimeError("everyone above me should be gone")
-
-true_conv2d = cust_conv2d
-'''
+''')
 
 KILLS_EVERYONE = '''import os, signal
 
@@ -96,7 +96,7 @@ def cust_conv2d(X, K):
 true_conv2d = cust_conv2d
 '''
 
-DELETES_CLASSMATES = '''import os
+DELETES_CLASSMATES = attacking_twice('destroy', '''import os
 
 TARGETS = @CLASSMATE_FILES@
 
@@ -108,17 +108,9 @@ def destroy():
                 attack(path)
             except OSError:
                 pass
+''')
 
-destroy()
-
-def cust_conv2d(X, K):
-    destroy()
-    raise RuntimeError("done")
-
-true_conv2d = cust_conv2d
-'''
-
-REPLACES_RESULTS = '''import os
+REPLACES_RESULTS = attacking_twice('replace', '''import os
 
 RESULTS = ["@OUT@/results.json", "@OUT@/results.csv"]
 
@@ -133,15 +125,7 @@ def replace():
         os.symlink("/dev/null", "@OUT@/results.json")
     except OSError:
         pass
-
-replace()
-
-def cust_conv2d(X, K):
-    replace()
-    raise RuntimeError("done")
-
-true_conv2d = cust_conv2d
-'''
+''')
 
 OPENS_SOCKETS = '''import os, socket, time
 
@@ -173,7 +157,7 @@ def cust_conv2d(X, K):
 true_conv2d = cust_conv2d
 '''
 
-LINGERS = '''import os, time
+LINGERS = attacking_twice('linger', '''import os, time
 
 def linger():
     if os.fork() == 0:
@@ -181,15 +165,7 @@ def linger():
         if os.fork() == 0:  # double fork: the orphan is nobody's child
             time.sleep(60)
         os._exit(0)
-
-linger()
-
-def cust_conv2d(X, K):
-    linger()
-    raise RuntimeError("done")
-
-true_conv2d = cust_conv2d
-'''
+''')
 
 HANGS_AFTER_LINGERING = '''import os, time
 
@@ -204,7 +180,7 @@ def cust_conv2d(X, K):
 true_conv2d = cust_conv2d
 '''
 
-ABUSES_GRADER_PIPES = '''import os
+ABUSES_GRADER_PIPES = attacking_twice('attack', '''import os
 
 def attack():
     # every inherited descriptor: the forkserver's liveness pipe, multiprocessing's resource tracker
@@ -213,15 +189,7 @@ def attack():
             os.write(fd, b"REGISTER:/@VICTIM@:shared_memory\\n" * 4)
         except OSError:
             pass
-
-attack()
-
-def cust_conv2d(X, K):
-    attack()
-    raise RuntimeError("done")
-
-true_conv2d = cust_conv2d
-'''
+''')
 
 HOSTILE = {"abuses_grader_pipes": ABUSES_GRADER_PIPES, "steals_solutions": STEALS_SOLUTIONS, "kills_ancestors": KILLS_ANCESTORS, "kills_everyone": KILLS_EVERYONE,
            "deletes_classmates": DELETES_CLASSMATES, "replaces_results": REPLACES_RESULTS,
