@@ -96,8 +96,10 @@ KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_
 
 SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache",
                    "/etc/localtime", "/usr/share/zoneinfo", "/etc/nsswitch.conf", "/dev/null", "/dev/zero",
-                   "/dev/urandom", "/dev/random", "/sys/devices/system/cpu")
-"""Shared libraries, time zones, a few harmless devices, and the CPU list (OpenMP reads it)."""
+                   "/dev/urandom", "/dev/random", "/sys/devices/system/cpu", "/proc/cpuinfo")
+"""Shared libraries, time zones, a few harmless devices, the CPU list (OpenMP reads it) and the
+CPU's features (torch's cpuinfo reads them in each new process: without them it cannot tell
+which vector instructions it may use)."""
 
 CUDA_READABLE = ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices", "/usr/local/nvidia", "/usr/local/cuda")
 CUDA_DEVICES = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia0", "/dev/nvidia1",

@@ -51,9 +51,6 @@ PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-KERNEL_READABLE = ("/proc/cpuinfo",)
-"""Readable besides the runtime: torch reads the CPU's features when the notebook imports it."""
-
 PASSED_VARIABLES = (DEFER_VARIABLE,)
 """Variables the kernel keeps besides :data:`grader.confine.KEPT_VARIABLES`."""
 
@@ -125,7 +122,7 @@ def kernel_policy(connection_file: str | Path, config: str | Path, workdir: str 
     """What the kernel may do: read the runtime, the system's libraries and CPU description, the
     connection file, its ``config`` folder and ``workdir`` (the notebook's folder); bind ``ports`` on the host's
     loopback (no network namespace of its own: nbgrader connects to it there)."""
-    readable = (*confine.runtime_readable(), *confine.SYSTEM_READABLE, *KERNEL_READABLE,
+    readable = (*confine.runtime_readable(), *confine.SYSTEM_READABLE,
                 *(str(Path(p).resolve()) for p in (connection_file, config, workdir)))
     return confine.Policy(readable=tuple(p for p in readable if os.path.exists(p)), own_network=False, tcp=True,
                           bind_ports=tuple(ports), socketpairs=True, separate_init=True)
