@@ -106,7 +106,10 @@ def confinement_seconds(confined: bool) -> float:
     pid = os.fork()
     if pid == 0:
         try:
-            confine.enter(policy) if confined else os.setsid()
+            if confined:
+                confine.enter(policy)
+            else:
+                os.setsid()
             os.write(write, repr(time.perf_counter() - start).encode())
         finally:
             os._exit(0)

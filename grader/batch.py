@@ -318,7 +318,7 @@ def confinement_record(limits: Limits) -> dict[str, str]:
     """What confinement the workers ran under, feature by feature (:mod:`grader.confine`), as
     this machine's kernel gives it (``"off"`` everywhere when it was switched off)."""
     if not limits.confined:
-        return dict.fromkeys(("filesystem", "network", "signals", "processes"), "off")
+        return dict.fromkeys(confine.FEATURES, "off")
     return confine.probe().record()
 
 

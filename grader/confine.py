@@ -136,6 +136,10 @@ class Policy:
     separate_init: bool = False  # an init of its own reaps and forwards signals (see enter())
 
 
+FEATURES = ("filesystem", "network", "signals", "processes")
+"""What the results record of the confinement, feature by feature."""
+
+
 @dataclass(frozen=True)
 class InForce:
     """What confinement a kernel gives, feature by feature (``"none"`` where missing)."""
@@ -148,8 +152,7 @@ class InForce:
 
     def record(self) -> dict[str, str]:
         """As the results JSON records it."""
-        return {"filesystem": self.filesystem, "network": self.network, "signals": self.signals,
-                "processes": self.processes}
+        return {feature: getattr(self, feature) for feature in FEATURES}
 
     @property
     def complete(self) -> bool:
@@ -182,10 +185,9 @@ def probe() -> InForce:
     global _PROBED
     if _PROBED is None:
         _worker_base()
-        if seccompy is not None and seccompy.supported():
+        abi, spaces, filtered = landlock_abi(), namespaces_available(), seccomp_available()
+        if filtered:
             _seccomp_filter(False, False), _seccomp_filter(True, True)
-        abi, spaces = landlock_abi(), namespaces_available()
-        filtered = seccompy is not None and seccompy.supported()
         missing = []
         if abi < TRUNCATE_ABI:
             missing.append(_("filesystem: Landlock ABI {needed} (Linux 6.2) or newer, found ABI {found}")
@@ -218,10 +220,16 @@ def runtime_readable() -> tuple[str, ...]:
 
 
 @functools.cache
+def base_readable() -> tuple[str, ...]:
+    """What every sandbox may read, of what exists here: the runtime and :data:`SYSTEM_READABLE`."""
+    return tuple(p for p in (*runtime_readable(), *SYSTEM_READABLE) if os.path.exists(p))
+
+
+@functools.cache
 def _worker_base() -> Policy:
     devices = tuple(d for d in CUDA_DEVICES if os.path.exists(d))
-    readable = (*runtime_readable(), *SYSTEM_READABLE, *(CUDA_READABLE if devices else ()))
-    return Policy(readable=tuple(p for p in readable if os.path.exists(p)), devices=devices)
+    cuda = tuple(p for p in CUDA_READABLE if devices and os.path.exists(p))
+    return Policy(readable=(*base_readable(), *cuda), devices=devices)
 
 
 def worker_policy(folder: str | Path) -> Policy:
@@ -272,8 +280,14 @@ def _landlock(policy: Policy) -> None:
         rules.restrict()
 
 
+@functools.cache
+def seccomp_available() -> bool:
+    """Whether this kernel installs seccomp filters (asked once per process)."""
+    return seccompy is not None and seccompy.supported()
+
+
 def _seccomp(policy: Policy) -> None:
-    if seccompy is not None and seccompy.supported():
+    if seccomp_available():
         _seccomp_filter(policy.tcp, policy.socketpairs).load()
 
 

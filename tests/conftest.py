@@ -3,7 +3,10 @@ one, through the same runner the front-ends use."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -21,6 +24,27 @@ EXERCISES = ROOT / "exercises"
 TEST_SETTINGS = Settings(profile="student", seed=12345)  # fast and derandomized
 
 os.environ["CONVGRADE_LANG"] = "en"  # our tests read English, whatever this machine's locale
+
+
+def own_pid_namespace() -> list[str]:
+    """The command prefix that runs a command as the init of a PID namespace of its own (``unshare``;
+    with a user namespace where not root), so that ``kill(-1)`` or a killed ancestor inside it
+    cannot reach the test runner; skips the test where this machine cannot."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is needed to contain kill(-1) in a PID namespace")
+    prefix = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+    if os.geteuid() != 0:
+        prefix[1:1] = ["--user", "--map-root-user"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        pytest.skip("this machine does not allow a new PID namespace")
+    return prefix
+
+
+def fingerprint(path: Path) -> tuple:
+    """A file's SHA-256, mode, modification time and extended attributes."""
+    status = path.stat()
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), status.st_mode, status.st_mtime_ns,
+            sorted(os.listxattr(path)))
 
 
 def grade_folder(folder: Path, module: str, settings: Settings = TEST_SETTINGS) -> dict[str, CheckResult]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from grader import confine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fingerprint, own_pid_namespace
 
 EX01 = "ex01_cross_correlation.py"
 
@@ -202,16 +201,9 @@ INNOCENT = {"ada": ROOT / "examples" / "class" / "ada_complete" / EX01,
 pytestmark = [pytest.mark.slow]
 
 
-def unshare_prefix() -> list[str]:
-    """``unshare`` making the caller the init of a new PID namespace (with a user namespace
-    where not root); skips where it cannot."""
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare (util-linux) is not installed")
-    prefix = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-    if os.geteuid() != 0:
-        prefix[1:1] = ["--user", "--map-root-user"]
-    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
-        pytest.skip("this machine does not allow a new PID namespace")
+def confined_pid_namespace() -> list[str]:
+    """:func:`tests.conftest.own_pid_namespace`, where the kernel gives the whole confinement."""
+    prefix = own_pid_namespace()
     missing = confine.probe().missing
     if missing:
         pytest.skip(f"the kernel lacks part of the confinement: {'; '.join(missing)}")
@@ -233,15 +225,15 @@ def _free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def checksums(*folders: Path) -> dict[str, str]:
-    """Every file (and link) below the folders, with its content's digest."""
-    sums = {}
+def checksums(*folders: Path) -> dict[str, object]:
+    """Every file (its :func:`tests.conftest.fingerprint`) and link below the folders."""
+    sums: dict[str, object] = {}
     for folder in folders:
         for path in sorted(folder.rglob("*")):
             if path.is_symlink():
                 sums[str(path)] = "link -> " + os.readlink(path)
             elif path.is_file():
-                sums[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                sums[str(path)] = fingerprint(path)
     return sums
 
 
@@ -269,7 +261,7 @@ def write_class(folder: Path, submissions: dict[str, str]) -> None:
 
 
 def test_hostile_submissions_gain_nothing_and_harm_no_one(tmp_path: Path) -> None:
-    prefix = unshare_prefix()
+    prefix = confined_pid_namespace()
     port = free_port()
     innocents = {name: path.read_text() for name, path in INNOCENT.items()}
 

@@ -19,7 +19,6 @@ all on two cores).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -43,6 +42,7 @@ from traitlets.config import PyFileConfigLoader
 from grader import confine, registry
 from grader.notebook import kernelspec
 from grader.notebook.autograde import DeferredExecute
+from tests.conftest import fingerprint, own_pid_namespace
 from tests.test_nbgrader import (EX01, BIN, cell_verdicts, convgrade, nbgrader, notebook, replace_answer,
                                  with_answers, with_cells_after_imports)
 
@@ -355,15 +355,8 @@ def submit(course: Path, submissions: dict[str, NotebookNode]) -> None:
         nbformat.write(nb, folder / f"{EX01}.ipynb")
 
 
-def fingerprint(path: Path) -> tuple:
-    """A file's SHA-256, mode, modification time and extended attributes."""
-    status = path.stat()
-    return (hashlib.sha256(path.read_bytes()).hexdigest(), status.st_mode, status.st_mtime_ns,
-            sorted(os.listxattr(path)))
-
-
 def checksums(course: Path) -> dict[str, tuple]:
-    """The :func:`fingerprint` of every file under the course but what autograde writes, by
+    """The :func:`tests.conftest.fingerprint` of every file under the course but what autograde writes, by
     relative path."""
     return {str(path.relative_to(course)): fingerprint(path)
             for path in sorted(course.rglob("*")) if path.is_file() and not path.is_symlink()
@@ -379,11 +372,9 @@ def grades(course: Path) -> dict[str, dict[str, tuple[float, float | None]]]:
 
 
 def autograde_in_own_pid_namespace(course: Path) -> subprocess.CompletedProcess:
-    """``nbgrader autograde`` in a PID namespace of its own (root: ``unshare`` needs no user
-    namespace; otherwise ``--map-root-user``): ``kill(-1)`` in it cannot reach the test."""
-    isolate = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-    if os.geteuid() != 0:
-        isolate[1:1] = ["--user", "--map-root-user"]
+    """``nbgrader autograde`` in a PID namespace of its own (:func:`tests.conftest.own_pid_namespace`):
+    ``kill(-1)`` in it cannot reach the test."""
+    isolate = own_pid_namespace()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run([*isolate, str(BIN / "nbgrader"), "autograde", EX01, "--create"], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
@@ -401,8 +392,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Autograde of the honest students and the hostile ones, with what the test observed."""
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare (util-linux) is needed to contain kill(-1) in a PID namespace")
+    own_pid_namespace()  # skips where it cannot be had
     course = released_ex01(tmp_path_factory.mktemp("attacked"))
     stubs = notebook(course, "release")
     marker = f"{os.getpid()}-{time.monotonic_ns()}"

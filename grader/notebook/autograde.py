@@ -117,6 +117,6 @@ class GradeOutsideKernel(NbGraderPreprocessor):
                                                                                module=module, error=exc)])
                     continue
                 self.log.info("%s %s[%s]: %s (%.1f s)", module, *ids, result.status, result.seconds)
-                cell.outputs = verdict_outputs(result.passed, verdict_lines(check, result, settings, grader.same_as(result, settings)),
-                                               counterexample_picture(result))
+                lines = verdict_lines(check, result, settings, grader.same_as(result, settings))
+                cell.outputs = verdict_outputs(result.passed, lines, counterexample_picture(result))
         return nb, resources

@@ -33,7 +33,8 @@ def answer(grader: NotebookGrader, request: dict[str, Any]) -> dict[str, Any]:
     code = module_code(str(cell) for cell in request["cells"])
     check, result = grader.grade(code, request["task"], request["check"], settings)
     return {"passed": result.passed, "status": result.status, "points": result.points,
-            "max_points": result.max_points, "lines": verdict_lines(check, result, settings, grader.same_as(result, settings))}
+            "max_points": result.max_points,
+            "lines": verdict_lines(check, result, settings, grader.same_as(result, settings))}
 
 
 def serve(grader: NotebookGrader, requests: TextIO, replies: TextIO) -> None:

@@ -122,9 +122,9 @@ def kernel_policy(connection_file: str | Path, config: str | Path, workdir: str 
     """What the kernel may do: read the runtime, the system's libraries and CPU description, the
     connection file, its ``config`` folder and ``workdir`` (the notebook's folder); bind ``ports`` on the host's
     loopback (no network namespace of its own: nbgrader connects to it there)."""
-    readable = (*confine.runtime_readable(), *confine.SYSTEM_READABLE,
-                *(str(Path(p).resolve()) for p in (connection_file, config, workdir)))
-    return confine.Policy(readable=tuple(p for p in readable if os.path.exists(p)), own_network=False, tcp=True,
+    own = tuple(str(Path(p).resolve()) for p in (connection_file, config, workdir))
+    return confine.Policy(readable=(*confine.base_readable(), *(p for p in own if os.path.exists(p))),
+                          own_network=False, tcp=True,
                           bind_ports=tuple(ports), socketpairs=True, separate_init=True)
 
 

@@ -80,7 +80,8 @@ class NotebookGrader:
         self.close()
 
 
-def verdict_lines(check: Check, result: CheckResult, settings: Settings, same_as: str | None = None) -> list[str]:
+def verdict_lines(check: Check, result: CheckResult, settings: Settings,
+                  same_as: str | None = None) -> list[str]:
     """What a test cell shows: one line when the check passed; else the grader's feedback (the
     smallest failing input, expected, got, hint) and the check's status. A failure that repeats
     the one ``same_as`` shows in full (one bug) is one line pointing there."""
@@ -92,4 +93,5 @@ def verdict_lines(check: Check, result: CheckResult, settings: Settings, same_as
             max_points=f"{result.max_points:g}")]
     message = repeat_line(result.failure.headline, same_as) if same_as else result.message
     return message.splitlines() + [_("[{check} {status} ({run}): {description}; 0/{max_points} points]").format(
-        check=name, status=status_word(result.status), run=run, description=_(check.description), max_points=f"{result.max_points:g}")]
+        check=name, status=status_word(result.status), run=run, description=_(check.description),
+        max_points=f"{result.max_points:g}")]
