@@ -14,9 +14,12 @@ always ends with its points table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _pytest._code.code import TerminalRepr
+from _pytest._io import TerminalWriter
 
 from grader import registry
 from grader.exercise import Check, Exercise, Task, status_word
@@ -102,6 +105,30 @@ class CheckFailedReport(Exception):
         self.same_as = same_as
 
 
+@dataclass(eq=False)
+class Headline(TerminalRepr):
+    """The one line pytest's short summary (and ``--tb=line``) shows of a failed check."""
+
+    message: str
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        tw.line(self.message)
+
+
+@dataclass(eq=False)
+class CheckFailureRepr(TerminalRepr):
+    """A failed check as pytest shows it: the whole feedback block in the failures section, the
+    headline alone in the short summary. (pytest prints a plain-string report whole in the
+    summary on CI and under ``-vv``, which would show every block twice.)"""
+
+    text: str
+    reprcrash: Headline
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+
 class CheckItem(pytest.Item):
     """One check of one task, graded against the chosen submission."""
 
@@ -133,13 +160,13 @@ class CheckItem(pytest.Item):
         if not result.passed:
             raise CheckFailedReport(result, same_as)
 
-    def repr_failure(self, excinfo, style=None) -> str:
+    def repr_failure(self, excinfo, style=None) -> str | TerminalRepr:
         if isinstance(excinfo.value, CheckFailedReport):
             r, same_as = excinfo.value.result, excinfo.value.same_as
             tag = _("[{status}: {description}]").format(status=status_word(r.status),
                                                         description=_(self.check.description))
             message = repeat_line(r.failure.headline, same_as) if same_as else r.message
-            return f"{message}\n{tag}"
+            return CheckFailureRepr(f"{message}\n{tag}", Headline(message.split("\n", 1)[0]))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -3,6 +3,7 @@ submission folder, markers and -k, the not-implemented line, the points table, e
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,15 @@ import pytest
 from tests.conftest import ROOT
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``pytest exercises/ -q ARGS`` as a student runs it; ``env`` replaces the environment."""
     return subprocess.run([sys.executable, "-m", "pytest", "exercises/", "-q", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300)
+                          text=True, cwd=ROOT, timeout=300, env=env)
+
+
+def outside_ci() -> dict[str, str]:
+    """This environment less the variables by which pytest and hypothesis detect a CI runner."""
+    return {k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")}
 
 
 def test_stubs_fail_every_check_with_one_line_and_score_zero() -> None:
@@ -124,14 +131,21 @@ def test_the_call_timeout_and_pytest_timeout_plugins_load_together(tmp_path: Pat
     assert solved.returncode == 0 and "10/10" in solved.stdout
 
 
-def test_one_bug_reads_as_one_block_per_function() -> None:
+@pytest.mark.parametrize("where", ["outside CI", "on CI", "-vvv"])
+def test_one_bug_reads_as_one_block_per_function(where: str) -> None:
     """The flipped-kernel student fails four checks of each function on the same counterexample:
-    the full block once per function, one line for each repeat."""
-    done = run("--submission", "examples/class/chen_flipped_kernel", "-m", "ex01", "--seed", "1")
+    the full block once per function, one line for each repeat. The same on a CI runner and
+    under -vv, where pytest would print a report's whole text again in the short summary."""
+    env = outside_ci() | ({"CI": "true"} if where == "on CI" else {})
+    done = run("--submission", "examples/class/chen_flipped_kernel", "-m", "ex01", "--seed", "1",
+               *(["-vvv"] if where == "-vvv" else []), env=env)  # -q -vvv: pytest's -vv
     assert done.returncode == 1 and "8 failed" in done.stdout
-    assert done.stdout.count("smallest failing input") == 2
-    assert done.stdout.count("recognised mistake:") == 2
-    assert done.stdout.count("(the same failure on the same input as matches_torch: see its feedback)") == 6
+    failures, summary = done.stdout.split("short test summary info")
+    assert failures.count("smallest failing input") == 2
+    assert failures.count("recognised mistake:") == 2
+    assert failures.count("(the same failure on the same input as matches_torch: see its feedback)") == 6
+    failed = [line for line in summary.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 8 and "smallest failing input" not in summary and "[failed:" not in summary
 
 
 def test_naming_an_exercise_file_grades_the_submission_not_the_stub() -> None:

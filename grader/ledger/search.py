@@ -25,13 +25,14 @@ from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
 from grader.ledger.record import Evidence, Verdict
+from grader.settings import pinned
 
 Config = Mapping[str, int]
 ClaimAt = Callable[[Config], "str | None"]
 """A claim at one configuration: None where it holds, else why not, in words."""
 
-HUNT = settings(derandomize=True, database=None, deadline=None, max_examples=150, print_blob=False,
-                suppress_health_check=list(HealthCheck))
+HUNT = pinned(derandomize=True, database=None, deadline=None, max_examples=150, print_blob=False,
+              suppress_health_check=list(HealthCheck))
 """Settings of every hypothesis search of the ledger: reproducible, so the ledger is too."""
 
 
