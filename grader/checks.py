@@ -9,11 +9,13 @@ custom checks declared in its catalog file).
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import torch
 from hypothesis import given, seed, settings
 
+from grader import replay, timings
 from grader.context import Context
 from grader.exercise import Call, Check, Task
 from grader.i18n import N_, _, ngettext
@@ -24,22 +26,54 @@ from grader.outcome import CheckFailed, Failure
 def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], share: float = 1.0) -> None:
     """Apply ``judge`` to the task's pinned examples, then to the calls hypothesis draws (which
     shrinks any failure to the smallest input that shows it). ``share`` scales the profile's
-    number of drawn examples (secondary checks draw fewer than the main one)."""
+    number of drawn examples (secondary checks draw fewer than the main one).
+
+    With a seed, the draws of a property that passed are kept for the run (:mod:`grader.replay`)
+    and later students are judged on them without hypothesis; a student who fails one is judged
+    by hypothesis from the start, as if nothing were kept, and so shrinks from their own
+    counterexample (if hypothesis then finds nothing, the failure seen on the kept call stands)."""
     for example in task.examples:
         judge(example)
     if task.calls is None:
         return
     profile = ctx.settings.hypothesis
     drawn = settings(profile, max_examples=max(5, round(profile.max_examples * share)))
+    k = replay.key(ctx.exercise.module, task.name, ctx.check, ctx.properties, ctx.settings.seed, drawn.max_examples)
+    ctx.properties += 1
+    kept = replay.draws(k) if ctx.settings.replay else None
+    failed_on_kept = None
+    if kept is not None:
+        try:
+            for call in kept:
+                judge(call)
+            return
+        except Exception as exc:  # hypothesis would shrink it: let it, from the start
+            failed_on_kept = exc
+    calls: list[Call] = []
+    judging = 0.0
 
     @drawn
     @given(task.calls())
     def prop(call: Call) -> None:
-        judge(call)
+        nonlocal judging
+        calls.append(call)
+        start = time.perf_counter()
+        try:
+            judge(call)
+        finally:
+            judging += time.perf_counter() - start
 
     if ctx.settings.seed is not None:
         prop = seed(ctx.settings.seed)(prop)
-    prop()
+    start = time.perf_counter()
+    try:
+        prop()
+    finally:
+        timings.add(timings.GENERATION, time.perf_counter() - start - judging)
+    if failed_on_kept is not None:
+        raise failed_on_kept
+    if ctx.settings.replay:
+        replay.keep(k, calls)
 
 
 SECONDARY = 0.5

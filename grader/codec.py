@@ -6,12 +6,19 @@ judge reads them with ``torch.load(weights_only=True)``, which builds nothing el
 that is not plain data (a tensor subclass, a numpy array, a sympy expression, an arbitrary
 object) is described, not sent: the judge sees a :class:`Foreign` value whose description
 feedback can show, or, for sympy, an expression rebuilt by a whitelist parser.
+
+Most messages hold only plain tensors of common dtypes besides numbers and strings; those
+travel in a cheaper frame (:func:`frame`): a JSON tree of the structure, then each tensor's
+raw bytes, read back with its dtype, shape and strides checked (nothing is unpickled either).
+Any other message goes through ``torch.save``.
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import json
+import math
 import numbers
 from typing import Any
 
@@ -73,15 +80,129 @@ def encode(value: Any, depth: int = 0) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """``value`` encoded (:func:`encode`) and serialised with ``torch.save``."""
+    """``value`` encoded (:func:`encode`) and serialised: as a raw frame (:func:`frame`) when it
+    can be, else with ``torch.save``."""
+    plain = encode(value)
+    raw = frame(plain)
+    if raw is not None:
+        return raw
     buffer = io.BytesIO()
-    torch.save(encode(value), buffer)
+    torch.save(plain, buffer)
     return buffer.getvalue()
 
 
 def loads(payload: bytes) -> Any:
-    """Judge side: plain data back, with tags turned into tensors, sympy or :class:`Foreign`."""
+    """Plain data back (either side), with tags turned into tensors, sympy or :class:`Foreign`."""
+    if payload.startswith(MAGIC):
+        return decode(unframe(payload))
     return decode(torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu"))
+
+
+MAGIC = b"convgrade-raw-1\n"
+RAW_DTYPES = {str(d).removeprefix("torch."): d for d in (
+    torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.bfloat16,
+    torch.float32, torch.float64, torch.complex64, torch.complex128)}
+"""The dtypes a raw frame carries (any other tensor goes through ``torch.save``)."""
+
+
+def frame(plain: Any) -> bytes | None:
+    """A raw frame of ``plain`` (what :func:`encode` returns): ``MAGIC``, the length of a JSON
+    tree, the tree, the tensors' bytes. In the tree each node is ``[kind, payload]``: ``"v"`` a
+    JSON scalar, ``"t"`` a tuple, ``"l"`` a list, ``"d"`` a dict with string keys, ``"x"`` a
+    tensor ``[dtype, shape, strides, offset, bytes]``. None when a tensor cannot go raw (a dtype
+    outside :data:`RAW_DTYPES`, storage that is not exactly its elements)."""
+    buffers: list[bytes] = []
+    size = 0
+
+    def tree(value: Any) -> list:
+        nonlocal size
+        if value is None or type(value) in (bool, int, float, str):
+            return ["v", value]
+        if type(value) is tuple or type(value) is list:
+            return ["t" if type(value) is tuple else "l", [tree(v) for v in value]]
+        if type(value) is dict:
+            return ["d", {k: tree(v) for k, v in value.items()}]
+        if type(value) is torch.Tensor and raw_tensor(value):
+            data = value.as_strided((value.numel(),), (1,)).view(torch.uint8).numpy().tobytes()
+            node = ["x", [str(value.dtype).removeprefix("torch."), list(value.shape), list(value.stride()), size,
+                          len(data)]]
+            buffers.append(data)
+            size += len(data)
+            return node
+        raise _NotRaw
+
+    try:
+        header = json.dumps(tree(plain), separators=(",", ":")).encode()
+    except _NotRaw:
+        return None
+    return b"".join([MAGIC, len(header).to_bytes(8, "little"), header, *buffers])
+
+
+class _NotRaw(Exception):
+    pass
+
+
+def raw_tensor(t: torch.Tensor) -> bool:
+    """Whether a raw frame can carry ``t``: a dense CPU tensor of a :data:`RAW_DTYPES` dtype whose
+    storage holds exactly its elements, from offset 0 (what ``clone`` makes of a dense tensor)."""
+    return (t.layout == torch.strided and t.device.type == "cpu" and str(t.dtype).removeprefix("torch.") in RAW_DTYPES
+            and not t.is_conj() and not t.is_neg() and t.storage_offset() == 0
+            and t.untyped_storage().nbytes() == t.numel() * t.element_size() and not t.requires_grad
+            and (t.numel() < 2 or dense(t)))
+
+
+def dense(t: torch.Tensor) -> bool:
+    """Whether ``t``'s elements fill a block of memory exactly, in some order of its dimensions."""
+    expected = 1
+    for size, stride in sorted(((n, s) for n, s in zip(t.shape, t.stride()) if n != 1), key=lambda p: p[1]):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def unframe(payload: bytes) -> Any:
+    """The inverse of :func:`frame`, checking everything it reads (a ``ValueError`` when the
+    frame is malformed)."""
+    start = len(MAGIC) + 8
+    length = int.from_bytes(payload[len(MAGIC):start], "little")
+    body = memoryview(payload)[start + length:]
+
+    def build(node: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH + 4 or type(node) is not list or len(node) != 2 or type(node[0]) is not str:
+            raise ValueError("malformed frame")
+        kind, item = node
+        if kind == "v" and (item is None or type(item) in (bool, int, float, str)):
+            return item
+        if kind in ("t", "l") and type(item) is list:
+            items = [build(v, depth + 1) for v in item]
+            return tuple(items) if kind == "t" else items
+        if kind == "d" and type(item) is dict:
+            return {k: build(v, depth + 1) for k, v in item.items()}
+        if kind == "x" and type(item) is list and len(item) == 5:
+            return raw_to_tensor(body, *item)
+        raise ValueError("malformed frame")
+
+    return build(json.loads(bytes(payload[len(MAGIC) + 8:start + length])), 0)
+
+
+def raw_to_tensor(body: memoryview, dtype: Any, shape: Any, strides: Any, offset: Any, nbytes: Any) -> torch.Tensor:
+    """One tensor of a raw frame, from ``nbytes`` bytes at ``offset`` of ``body``."""
+    counts = (shape, strides)
+    if (dtype not in RAW_DTYPES or not all(type(c) is list and all(type(v) is int and v >= 0 for v in c) for c in counts)
+            or len(shape) != len(strides) or type(offset) is not int or type(nbytes) is not int
+            or not 0 <= offset <= offset + nbytes <= len(body)):
+        raise ValueError("malformed tensor in a frame")
+    kind = RAW_DTYPES[dtype]
+    numel = math.prod(shape)
+    if nbytes != numel * kind.itemsize:
+        raise ValueError("malformed tensor in a frame")
+    if numel == 0:
+        return torch.empty(shape, dtype=kind)
+    flat = torch.frombuffer(bytearray(body[offset:offset + nbytes]), dtype=torch.uint8).view(kind)
+    if 1 + sum((n - 1) * s for n, s in zip(shape, strides)) > numel:
+        raise ValueError("malformed tensor in a frame")
+    return flat.as_strided(shape, strides)
 
 
 def decode(value: Any) -> Any:

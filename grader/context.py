@@ -19,6 +19,8 @@ class Context:
     target: Target
     settings: Settings
     exercise: Exercise
+    check: str = ""  # the name of the check being run (it keys the inputs kept by grader.replay)
+    properties: int = 0  # how many properties the check has run so far (grader.checks.run_property)
 
     def call(self, task: Task, args: tuple, kwargs: dict[str, Any] | None = None) -> CallOutcome:
         """Run the student's ``task.name`` on these (already prepared) arguments."""

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import torch
 
+from grader import replay, timings
 from grader.compare import compare
 from grader.context import Context
 from grader.exercise import Call, Task, Tolerance
@@ -51,10 +52,15 @@ def prepare(call: Call, variant: Variant, device: torch.device) -> tuple[tuple, 
 
 
 def reference_result(task: Task, call: Call) -> Any:
-    """The expected result: the reference on the float64 CPU master copies."""
-    args = map_tensors(tuple(call.args), lambda t: t.clone())
-    kwargs = map_tensors(dict(call.kwargs), lambda t: t.clone())
-    return task.reference(*args, **kwargs)
+    """The expected result: the reference on the float64 CPU master copies (computed once per
+    run for a call :mod:`grader.replay` keeps; never modify it)."""
+    def compute() -> Any:
+        args = map_tensors(tuple(call.args), lambda t: t.clone())
+        kwargs = map_tensors(dict(call.kwargs), lambda t: t.clone())
+        return task.reference(*args, **kwargs)
+
+    with timings.timed(timings.REFERENCES):
+        return replay.reference(call, task.reference, compute)
 
 
 def refuse_forbidden(outcome: CallOutcome, task: Task, call: Call) -> None:

@@ -36,7 +36,7 @@ class Runner:
         failure = self._aborted.get(key) or self.target.presence(exercise.module, task.name)
         if failure is None:
             try:
-                check.run(task, Context(self.target, self.settings, exercise))
+                check.run(task, Context(self.target, self.settings, exercise, check.name))
             except Abort as exc:
                 failure = exc.failure
                 self._aborted[key] = failure

@@ -29,6 +29,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib.abc
+import math
 import multiprocessing
 import os
 import resource
@@ -43,7 +44,7 @@ from multiprocessing import forkserver, resource_tracker
 from pathlib import Path
 from typing import Any, Iterator
 
-from grader import codec, confine
+from grader import codec, confine, timings
 from grader.i18n import _, current_language, set_language
 from grader.limits import Limits, mapped_bytes
 from grader.outcome import Abort, CallOutcome, Failure
@@ -139,7 +140,7 @@ def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
                                  root=submission.root, resolve=resolve)
                 mro = [c.__name__ for c in out.raised_type.__mro__] if out.raised_type else None
                 reply = ("outcome", out.value, out.raised, mro,
-                         list(out.forbidden), out.inputs_after if want_inputs else None, out.op_count)
+                         list(out.forbidden), out.inputs_after if want_inputs else None, out.op_count, out.seconds)
             else:
                 return
         except Abort as exc:
@@ -275,7 +276,8 @@ class WorkerTarget:
                 self._presence[key] = Failure("not_submitted", _("{module}.py was not submitted").format(module=module))
             else:
                 try:
-                    reply = self._ask(("presence", module, name), _("importing {module}.py").format(module=module))
+                    with timings.timed(timings.STARTUP):  # the worker's start and confinement, then the import
+                        reply = self._ask(("presence", module, name), _("importing {module}.py").format(module=module))
                     self._presence[key] = None if reply[0] == "ok" else Failure(reply[1], reply[2])
                 except Abort as exc:
                     self._presence[key] = exc.failure
@@ -287,10 +289,15 @@ class WorkerTarget:
         if failure:
             raise Abort(failure)
         start = time.perf_counter()
-        reply = self._ask(("call", module, name, args, kwargs, forbidden, procedure, procedure is None), name)
+        try:
+            reply = self._ask(("call", module, name, args, kwargs, forbidden, procedure, procedure is None), name)
+        finally:
+            round_trip = time.perf_counter() - start
         if reply[0] == "failure":
+            timings.add(timings.TRANSPORT, round_trip)
             raise Abort(Failure(reply[1], reply[2]))
-        _, value, raised, raised_mro, forbidden_calls, inputs_after, op_count = reply
+        _, value, raised, raised_mro, forbidden_calls, inputs_after, op_count, seconds = reply
+        split_round_trip(round_trip, seconds)
         return CallOutcome(
             value=value,
             raised=tuple(raised) if raised else None,
@@ -300,6 +307,15 @@ class WorkerTarget:
             op_count=int(op_count) if isinstance(op_count, int) else 0,
             seconds=time.perf_counter() - start,
         )
+
+
+def split_round_trip(round_trip: float, reported: Any) -> None:
+    """Count a call's round trip in the timings: the seconds the worker says the student's code
+    took (bounded by the round trip; used for nothing else), the rest as transport."""
+    finite = type(reported) is float and math.isfinite(reported)
+    student = min(max(reported, 0.0), round_trip) if finite else 0.0
+    timings.add(timings.STUDENT, student)
+    timings.add(timings.TRANSPORT, round_trip - student)
 
 
 def _exception_type(mro: Any) -> type | None:

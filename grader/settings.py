@@ -79,6 +79,7 @@ class Settings:
     profile: str = "student"
     seed: int | None = None  # None: random (student profile); grading always has one
     device: torch.device = torch.device("cpu")
+    replay: bool = True  # judge passing students on the inputs drawn once per run (grader.replay); off: to compare
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
