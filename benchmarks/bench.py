@@ -201,20 +201,84 @@ def ray_timed(workdir: Path, folder: Path) -> float | None:
     return seconds
 
 
-def throughput_rows(workdir: Path, n: int) -> list[Row]:
-    """The same ex01 checks on ``n`` submissions: convgrade grade against nbgrader autograde, and
-    ``--executor ray`` against the local executor."""
+def write_generated_class(folder: Path, n: int) -> dict[str, str]:
+    """:func:`generated_class` written as ``folder/studentNNN/ex01_cross_correlation.py``."""
     students = generated_class(n)
     for student, code in students.items():
-        (workdir / "class" / student).mkdir(parents=True)
-        (workdir / "class" / student / f"{EX01}.py").write_text(code)
+        (folder / student).mkdir(parents=True)
+        (folder / student / f"{EX01}.py").write_text(code)
+    return students
+
+
+def throughput_rows(workdir: Path, n: int) -> list[Row]:
+    """The same ex01 checks on ``n`` submissions: convgrade grade against nbgrader autograde, and
+    ``--executor ray`` against the local executor; and against the floor (:mod:`benchmarks.floor`:
+    the same checks in-process, no isolation), which must grade them identically."""
+    students = write_generated_class(workdir / "class", n)
     course = nbgrader_course(workdir, students)
     nbgrader_seconds = nbgrader(course, "autograde", EX01, "--create")
     seconds = grade_timed(workdir / "class", workdir / "local.json")
+    floor, done = timed([str(BIN / "python"), "-m", "benchmarks.floor", str(workdir / "class"),
+                         "--out", str(workdir / "floor.json")])
+    assert done.returncode == 0, done.stderr
+    assert_floor_agrees(workdir / "local.json", workdir / "floor.json")
     ray_seconds = ray_timed(workdir, workdir / "class")
     return [Row(f"grading {n} ex01 submissions, seconds per submission", seconds / n, nbgrader_seconds / n,
                 "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s",
-                None if ray_seconds is None else ray_seconds / n)]
+                None if ray_seconds is None else ray_seconds / n),
+            Row(f"the same {n}, against the in-process floor (no isolation)", seconds / n, floor / n,
+                "baseline: benchmarks/floor.py", f"convgrade {seconds:.1f} s, floor {floor:.1f} s, "
+                f"{seconds / floor:.2f}x the floor")]
+
+
+def assert_floor_agrees(results: Path, floor: Path) -> None:
+    """The floor's check records are the results JSON's, submission by submission."""
+    graded = json.loads(floor.read_text())
+    for record in json.loads(results.read_text())["submissions"]:
+        for module, checks in graded[record["name"]].items():
+            assert record["exercises"][module]["checks"] == checks, f"{record['name']} {module}: the floor disagrees"
+
+
+def imports_row() -> Row:
+    """The stubs against the imports any run of them pays (torch, hypothesis, sympy, pytest),
+    measured in the same run (the median of 3 each)."""
+    bare = sorted(timed([str(BIN / "python"), "-c", "import torch, hypothesis, sympy, pytest"])[0]
+                  for _ in range(3))[1]
+    runs = sorted((timed([str(BIN / "pytest"), "exercises/", "-q", "-p", "no:randomly"]) for _ in range(3)),
+                  key=lambda run: run[0])
+    seconds, done = runs[1]
+    return Row("stubs, all exercises, against the bare imports (median of 3)", seconds, bare,
+               "baseline: python -c 'import torch, hypothesis, sympy, pytest'",
+               f"{seconds / bare:.2f}x the imports; {last_line(done)}")
+
+
+def profile_batch(workdir: Path, n: int) -> None:
+    """Where the wall time of grading ``n`` generated ex01 submissions goes (the judges' buckets,
+    :mod:`grader.timings`, summed over the judges; the rest of the judges' wall time, before and
+    between their exercises, is the run's start-up: the forkserver, the judges' start, the wait
+    for the last exercise), printed as a table."""
+    from grader import timings
+    from grader.batch import LocalExecutor, Plan, Work
+    from grader.limits import Limits
+    from grader.settings import Settings
+    from grader.submissions import discover
+
+    write_generated_class(workdir / "profile", n)
+    work = [Work(source, (EX01,)) for source in discover([str(workdir / "profile")])]
+    jobs = default_jobs()
+    spent = dict.fromkeys(timings.BUCKETS, 0.0)
+    start = time.perf_counter()
+    for graded in LocalExecutor(jobs).grade(work, Plan(Settings.make("grading"), Limits())):
+        for bucket, seconds in (graded.timings or {}).items():
+            spent[bucket] += seconds
+    wall = time.perf_counter() - start
+    spent[timings.STARTUP] += max(0.0, wall * jobs - sum(spent.values()))
+    table = Table(title=f"where the time goes: {n} ex01 submissions, {jobs} judges, {wall:.1f} s wall")
+    for column in ("bucket", "judge seconds", "share of wall time"):
+        table.add_column(column, justify="left" if column == "bucket" else "right")
+    for bucket in timings.BUCKETS:
+        table.add_row(bucket, f"{spent[bucket]:.2f}", f"{spent[bucket] / (wall * jobs):.0%}")
+    Console(width=120).print(table)
 
 
 def complete_rows(workdir: Path, n: int) -> list[Row]:
@@ -276,18 +340,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--similarity-graded", type=int, default=8, metavar="M",
                         help="of those, how many to grade for the row's baseline (the rest extrapolated per "
                              "submission; default 8)")
-    parser.add_argument("--only", choices=("all", "similarity"), default="all",
-                        help="similarity: run the similarity row alone")
+    parser.add_argument("--only", choices=("all", "similarity", "throughput"), default="all",
+                        help="similarity: run the similarity row alone; throughput: the rows of throughput "
+                             "(stubs against the bare imports, nbgrader, the floor, --complete)")
+    parser.add_argument("--profile-batch", action="store_true",
+                        help="print where the time of grading --submissions ex01 submissions goes, and stop")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="convgrade-bench-"))
     try:
+        if args.profile_batch:
+            profile_batch(workdir, args.submissions)
+            return 0
         rows = []
         if args.only == "all":
-            rows += (student_rows() + confinement_rows() + class_rows(workdir)
-                     + throughput_rows(workdir, args.submissions))
+            rows += student_rows() + confinement_rows() + class_rows(workdir)
+        if args.only in ("all", "throughput"):
+            rows += [imports_row()] + throughput_rows(workdir, args.submissions)
             if args.complete:
                 rows += complete_rows(workdir, args.complete)
-        rows += similarity_rows(workdir, args.similarity, args.similarity_graded)
+        if args.only in ("all", "similarity"):
+            rows += similarity_rows(workdir, args.similarity, args.similarity_graded)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     table = Table(title="convgrade benchmarks (wall clock, this machine)")

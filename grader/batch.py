@@ -14,13 +14,14 @@ import concurrent.futures
 import math
 import os
 import platform
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import torch
 
 import grader
-from grader import confine, registry
+from grader import confine, forkserver, registry, timings
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
 from grader import feedback
 from grader.feedback import same_failures
@@ -154,6 +155,14 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
         return check_records(list(Runner(target, plan.settings).run_exercise(exercise)))
 
 
+def grade_exercise_timed(source: SubmissionSource, module: str, plan: Plan
+                         ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """:func:`grade_exercise`, and where its time went (:func:`grader.timings.take`)."""
+    start = time.perf_counter()
+    checks = grade_exercise(source, module, plan)
+    return checks, timings.take(time.perf_counter() - start)
+
+
 def check_records(results: list[CheckResult]) -> list[dict[str, Any]]:
     """The checks of one exercise in the results JSON, in order; a check that failed on the same
     counterexample with the same message as an earlier one of its task (one bug,
@@ -193,6 +202,7 @@ class Graded:
     module: str
     checks: list[dict[str, Any]] | None = None  # None when the grader failed
     failure: str | None = None  # one line, e.g. "BrokenProcessPool: ..."; set when checks is None
+    timings: dict[str, float] | None = None  # where the judge's time went (grader.timings), when measured
 
 
 class Executor(Protocol):
@@ -225,21 +235,28 @@ class LocalExecutor:
                 return
             retry: list[tuple[int, str]] = []
             with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, self.jobs), mp_context=context(),
-                                                        initializer=use_one_thread) as pool:
-                futures = {pool.submit(grade_exercise, work[i].source, module, plan): (i, module)
+                                                        initializer=start_judge) as pool:
+                futures = {pool.submit(grade_exercise_timed, work[i].source, module, plan): (i, module)
                            for i, module in units}
                 for future in concurrent.futures.as_completed(futures):
                     i, module = futures[future]
                     try:
-                        checks = future.result()
+                        checks, spent = future.result()
                     except Exception as exc:  # the judge itself died or failed
                         if attempt == 0:
                             retry.append((i, module))
                         else:
                             yield Graded(i, module, failure=failure_reason(exc))
                         continue
-                    yield Graded(i, module, checks)
+                    yield Graded(i, module, checks, timings=spent)
             units = retry
+
+
+def start_judge() -> None:
+    """A local judge's first step: one intra-op thread, and its workers forked from the run's
+    forkserver, the one it was forked from (:mod:`grader.forkserver`)."""
+    use_one_thread()
+    forkserver.share_parent()
 
 
 def crashed_checks(exercise: Any, reason: str) -> list[dict[str, Any]]:
