@@ -29,7 +29,8 @@ from grader.i18n import _, set_language
 from grader.limits import Limits
 from grader.outcome import CheckResult
 from grader.runner import Runner
-from grader.sandbox import WorkerTarget, context
+from grader.forkserver import context
+from grader.sandbox import WorkerTarget
 from grader.settings import Settings, full_float32_precision, use_one_thread
 from grader.submissions import SubmissionSource
 

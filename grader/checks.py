@@ -9,6 +9,7 @@ custom checks declared in its catalog file).
 
 from __future__ import annotations
 
+import collections
 import time
 from typing import Callable
 
@@ -19,11 +20,12 @@ from grader import replay, timings
 from grader.context import Context
 from grader.exercise import Call, Check, Task
 from grader.i18n import N_, _, ngettext
-from grader.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden
+from grader.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden, send_call
 from grader.outcome import CheckFailed, Failure
 
 
-def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], share: float = 1.0) -> None:
+def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], share: float = 1.0,
+                 send: Callable[[Call], Callable[[], object]] | None = None) -> None:
     """Apply ``judge`` to the task's pinned examples, then to the calls hypothesis draws (which
     shrinks any failure to the smallest input that shows it). ``share`` scales the profile's
     number of drawn examples (secondary checks draw fewer than the main one).
@@ -31,7 +33,9 @@ def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], shar
     With a seed, the draws of a property that passed are kept for the run (:mod:`grader.replay`)
     and later students are judged on them without hypothesis; a student who fails one is judged
     by hypothesis from the start, as if nothing were kept, and so shrinks from their own
-    counterexample (if hypothesis then finds nothing, the failure seen on the kept call stands)."""
+    counterexample (if hypothesis then finds nothing, the failure seen on the kept call stands).
+    ``send``, when given, is ``judge`` in two steps (:func:`grader.judge.send_call`): kept calls
+    are then sent :data:`AHEAD` at a time, each judged in order as its outcome arrives."""
     for example in task.examples:
         judge(example)
     if task.calls is None:
@@ -44,8 +48,7 @@ def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], shar
     failed_on_kept = None
     if kept is not None:
         try:
-            for call in kept:
-                judge(call)
+            judge_all(kept, judge, send)
             return
         except Exception as exc:  # hypothesis would shrink it: let it, from the start
             failed_on_kept = exc
@@ -76,6 +79,27 @@ def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], shar
         replay.keep(k, calls)
 
 
+AHEAD = 4
+"""Kept calls sent to the worker before the first of them is judged."""
+
+
+def judge_all(calls: tuple[Call, ...], judge: Callable[[Call], object],
+              send: Callable[[Call], Callable[[], object]] | None) -> None:
+    """``judge`` each call in order; with ``send``, up to :data:`AHEAD` calls are on their way
+    while the earliest is judged (after a failure, those still on their way are dropped)."""
+    if send is None:
+        for call in calls:
+            judge(call)
+        return
+    pending: collections.deque[Callable[[], object]] = collections.deque()
+    for call in calls:
+        pending.append(send(call))
+        if len(pending) > AHEAD:
+            pending.popleft()()
+    while pending:
+        pending.popleft()()
+
+
 SECONDARY = 0.5
 """Share of the drawn examples for checks of one property of the result (dtype, layout, inputs
 untouched), beside the main check against torch, which draws the profile's full number."""
@@ -85,7 +109,8 @@ def property_check(name: str, description: str, points: float, variant: Variant,
     """A check that every drawn call, prepared as ``variant`` says, gives the reference's result."""
 
     def run(task: Task, ctx: Context) -> None:
-        run_property(task, ctx, lambda call: judge_call(task, ctx, call, variant), share)
+        run_property(task, ctx, lambda call: judge_call(task, ctx, call, variant), share,
+                     send=lambda call: send_call(task, ctx, call, variant))
 
     return Check(name, description, points, run)
 

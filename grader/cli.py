@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from grader import forkserver
 from grader.i18n import LANGUAGES, UnknownLanguage, _, choose, set_language
 
 COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gradescope")
@@ -43,8 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownLanguage as exc:
         print(f"convgrade: {exc}", file=sys.stderr)
         return 2
+    if grades_here(argv):
+        forkserver.start()  # it imports torch while this process does
     args = build_parser().parse_args(argv)
     return args.run(args)
+
+
+def grades_here(argv: list[str]) -> bool:
+    """Whether the command line is ``grade`` with judges on this machine (not ``--executor
+    ray``), read before the parser is built."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--executor", default="local")
+    return argv[:1] == ["grade"] and early.parse_known_args(argv[1:])[0].executor == "local"
 
 
 if __name__ == "__main__":

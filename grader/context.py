@@ -3,8 +3,9 @@ the exercise being graded."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from grader.exercise import Exercise, Task
 from grader.outcome import CallOutcome
@@ -25,6 +26,16 @@ class Context:
     def call(self, task: Task, args: tuple, kwargs: dict[str, Any] | None = None) -> CallOutcome:
         """Run the student's ``task.name`` on these (already prepared) arguments."""
         return self.target.call(self.exercise.module, task.name, args, kwargs or {}, forbidden=task.forbidden)
+
+    def send(self, task: Task, args: tuple, kwargs: dict[str, Any] | None = None) -> Callable[[], CallOutcome]:
+        """:meth:`call` in two steps: a target that can run ahead of the judge (a worker,
+        :meth:`grader.sandbox.WorkerTarget.submit`) starts the call now, and the returned function
+        waits for its outcome; any other target makes the call when its outcome is asked for.
+        Ask for outcomes in the order of the sends."""
+        submit = getattr(self.target, "submit", None)
+        if submit is None:
+            return functools.partial(self.call, task, args, kwargs)
+        return submit(self.exercise.module, task.name, args, kwargs or {}, forbidden=task.forbidden)
 
     def run_procedure(self, procedure: str, task: Task, args: tuple, kwargs: dict[str, Any] | None = None) -> CallOutcome:
         """Run a grader procedure (``"grader.catalog.ex11_fcn:fit_and_predict"``) that receives

@@ -1,17 +1,41 @@
-"""One forkserver per run: a judge forks its workers from the forkserver it was itself forked
-from, instead of starting its own (a process that imports torch again, per judge).
+"""The run's forkserver: every judge and every worker of a run is forked from one server
+process that imported torch and the worker's modules once (:func:`context`).
 
-A batch run's judges are forked from this process's forkserver (:func:`grader.sandbox.context`,
-preloaded with torch and the worker's modules). A child of a forkserver inherits the server's
-address and holds a copy of its liveness pipe, but Python's ``multiprocessing`` (3.11) starts a
-new server for the child's own children anyway; :func:`share_parent` makes it ask the parent's
-instead. Each worker is still a fresh process forked from the server's clean state (not from the
-judge), confined before any student code runs (:mod:`grader.sandbox`).
+:func:`start` launches it at once, so that it imports torch while the command does (``convgrade
+grade`` needs both). A child of a forkserver inherits the server's address and holds a copy of
+its liveness pipe, but Python's ``multiprocessing`` (3.11) starts a new server for the child's
+own children anyway; :func:`share_parent` makes a judge ask the run's server instead. Each
+worker is still a fresh process forked from the server's clean state (not from the judge),
+confined before any student code runs (:mod:`grader.sandbox`).
+
+This module imports no torch: the command line starts the server before it imports anything
+heavy.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from multiprocessing import forkserver, resource_tracker
+
+PRELOAD = ["torch", "grader.sandbox", "grader.target", "grader.preload"]
+"""What the server imports before it forks anyone."""
+
+_CONTEXT: multiprocessing.context.BaseContext | None = None
+
+
+def context() -> multiprocessing.context.BaseContext:
+    """The multiprocessing context of the run's forkserver, preloaded with :data:`PRELOAD`."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(PRELOAD)
+    return _CONTEXT
+
+
+def start() -> None:
+    """Launch the server now (it goes on importing in the background); idempotent."""
+    context()
+    forkserver.ensure_running()
 
 
 def share_parent() -> bool:

@@ -104,11 +104,11 @@ def as_received(call: Call, variant: Variant) -> Call:
     return Call(map_tensors(tuple(call.args), convert), map_tensors(dict(call.kwargs), convert), call.label)
 
 
-def call_naming_input(ctx: Context, task: Task, shown: Call, args: tuple, kwargs: dict[str, Any]) -> CallOutcome:
-    """``ctx.call``; a call that ends the task (a time limit, a crash, memory) names the input it
-    was given in its failure."""
+def naming_input(outcome: Callable[[], CallOutcome], shown: Call) -> CallOutcome:
+    """``outcome()``; a call that ends the task (a time limit, a crash, memory) names the input
+    it was given (``shown``) in its failure."""
     try:
-        return ctx.call(task, args, kwargs)
+        return outcome()
     except Abort as exc:
         if exc.failure.call is None and exc.failure.status in ("timeout", "crashed", "error"):
             raise Abort(dataclasses.replace(exc.failure, call=shown)) from None
@@ -118,33 +118,50 @@ def call_naming_input(ctx: Context, task: Task, shown: Call, args: tuple, kwargs
 def judge_call(task: Task, ctx: Context, call: Call, variant: Variant) -> CallOutcome:
     """Call the student's ``task.name`` on ``call`` as ``variant`` says; raise
     :class:`CheckFailed` (or :class:`Abort`) on the first difference from the reference."""
+    return send_call(task, ctx, call, variant, ahead=False)()
+
+
+def send_call(task: Task, ctx: Context, call: Call, variant: Variant, ahead: bool = True) -> Callable[[], CallOutcome]:
+    """:func:`judge_call` in two steps: the call is sent now (:meth:`grader.context.Context.send`;
+    with ``ahead``, its repeat too, before the first outcome is judged), and the returned function
+    judges the outcome. Call the returned functions in the order of the sends."""
     shown = as_received(call, variant)
     args, kwargs = prepare(call, variant, ctx.settings.device)
     before = (map_tensors(args, lambda t: t.detach().clone()), map_tensors(kwargs, lambda t: t.detach().clone()))
-    outcome = call_naming_input(ctx, task, shown, args, kwargs)
-    refuse(outcome, task, shown)
-    if variant.judge_values:
-        expected = reference_result(task, call)
-        dtype = variant.dtype if task.output_dtype_follows_input else torch.float32
-        mismatch = compare(expected, outcome.value, dtype=dtype, device=ctx.settings.device,
-                           tolerance=task.tolerance)
-        if mismatch:
-            headline = _("{task}: {problem}").format(task=task.name, problem=mismatch.headline)
-            raise CheckFailed(Failure("failed", headline, call=shown, expected=expected, got=outcome.value,
-                                      details=list(mismatch.details), kind=mismatch.kind))
-    if variant.repeat:
-        again = call_naming_input(ctx, task, shown, *prepare(call, variant, ctx.settings.device))
-        refuse(again, task, shown)
-        if compare(outcome.value, again.value, dtype=None, device=None, tolerance=EXACT) is not None:
-            raise CheckFailed(Failure("failed", _("{task} returned different results for the same input")
-                                      .format(task=task.name), call=shown, expected=outcome.value, got=again.value,
-                                      hint=_("a graded function must be deterministic: no randomness, no state "
-                                             "kept between calls")))
-    if variant.judge_inputs:
-        changed = changed_inputs(before, outcome.inputs_after)
-        if changed:
-            raise CheckFailed(Failure("failed", _("{task} modified its input in place ({inputs})")
-                                      .format(task=task.name, inputs=", ".join(changed)),
-                                      call=shown, hint=_("work on a copy (x.clone()) or build a new tensor")))
-    return outcome
+    first = ctx.send(task, args, kwargs)
+
+    def repeat() -> Callable[[], CallOutcome]:
+        return ctx.send(task, *prepare(call, variant, ctx.settings.device))
+
+    second = repeat() if variant.repeat and ahead else None
+
+    def judge() -> CallOutcome:
+        outcome = naming_input(first, shown)
+        refuse(outcome, task, shown)
+        if variant.judge_values:
+            expected = reference_result(task, call)
+            dtype = variant.dtype if task.output_dtype_follows_input else torch.float32
+            mismatch = compare(expected, outcome.value, dtype=dtype, device=ctx.settings.device,
+                               tolerance=task.tolerance)
+            if mismatch:
+                headline = _("{task}: {problem}").format(task=task.name, problem=mismatch.headline)
+                raise CheckFailed(Failure("failed", headline, call=shown, expected=expected, got=outcome.value,
+                                          details=list(mismatch.details), kind=mismatch.kind))
+        if variant.repeat:
+            again = naming_input(second or repeat(), shown)
+            refuse(again, task, shown)
+            if compare(outcome.value, again.value, dtype=None, device=None, tolerance=EXACT) is not None:
+                raise CheckFailed(Failure("failed", _("{task} returned different results for the same input")
+                                          .format(task=task.name), call=shown, expected=outcome.value,
+                                          got=again.value, hint=_("a graded function must be deterministic: no "
+                                                                  "randomness, no state kept between calls")))
+        if variant.judge_inputs:
+            changed = changed_inputs(before, outcome.inputs_after)
+            if changed:
+                raise CheckFailed(Failure("failed", _("{task} modified its input in place ({inputs})")
+                                          .format(task=task.name, inputs=", ".join(changed)),
+                                          call=shown, hint=_("work on a copy (x.clone()) or build a new tensor")))
+        return outcome
+
+    return judge
 

@@ -27,10 +27,10 @@ exercise gets a new one.
 from __future__ import annotations
 
 import builtins
+import collections
 import contextlib
 import importlib.abc
 import math
-import multiprocessing
 import os
 import resource
 import shutil
@@ -41,10 +41,12 @@ import tempfile
 import time
 import types
 from multiprocessing import forkserver, resource_tracker
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from grader import codec, confine, timings
+from grader.forkserver import context
 from grader.i18n import _, current_language, set_language
 from grader.limits import Limits, mapped_bytes
 from grader.outcome import Abort, CallOutcome, Failure
@@ -157,18 +159,6 @@ def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
                                          .format(error=type(exc).__name__, message=str(exc)[:200]))))
 
 
-_CONTEXT: multiprocessing.context.BaseContext | None = None
-
-
-def context() -> multiprocessing.context.BaseContext:
-    """The forkserver every worker is forked from, preloaded with torch and the grader."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["torch", "grader.sandbox", "grader.target", "grader.preload"])
-    return _CONTEXT
-
-
 @contextlib.contextmanager
 def _main_module_hidden() -> Iterator[None]:
     """While a worker starts, this process's ``__main__`` is an empty module, so multiprocessing
@@ -186,6 +176,21 @@ _BUILTIN_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
                        if isinstance(obj, type) and issubclass(obj, BaseException)}
 
 
+AHEAD_BYTES = 64 * 1024
+"""Requests sent ahead of their replies hold at most this many bytes, well within a socket's
+buffer: the judge never blocks on a send while the worker blocks on a reply."""
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """A request queued for the worker."""
+
+    payload: bytes  # encoded
+    what: str  # how a failure names it
+    sent: bool = False
+    broken: bool = False  # sending it failed: the worker is gone
+
+
 class WorkerTarget:
     """A :class:`grader.target.Target` whose calls run in a confined worker process."""
 
@@ -197,6 +202,7 @@ class WorkerTarget:
         self._conn: Any = None
         self._spent = 0.0
         self._presence: dict[tuple[str, str], Failure | None] = {}
+        self._queue: collections.deque[_Ticket] = collections.deque()  # requests awaiting a reply, in order
 
     def _start(self) -> None:
         ctx = context()
@@ -213,6 +219,7 @@ class WorkerTarget:
 
     def close(self) -> None:
         """Kill the worker and everything it started."""
+        self._queue.clear()
         if self._process is None:
             return
         if self._process.pid is not None:
@@ -233,20 +240,68 @@ class WorkerTarget:
         self.close()
 
     def _ask(self, request: tuple, what: str) -> tuple:
-        if self._process is None:
-            self._start()
+        """Send ``request`` and wait for its reply (after the replies of calls sent ahead)."""
+        ticket = _Ticket(codec.dumps(request), what)
+        self._queue.append(ticket)
+        return self._reply(ticket)
+
+    def _pump(self) -> None:
+        """Send the queued requests not sent yet, in order, while those awaiting a reply hold
+        at most :data:`AHEAD_BYTES` (the first always goes when none is awaited)."""
+        if self.limits.exercise_seconds - self._spent <= 0:
+            return  # the next reply aborts the exercise: nothing more to start or send
+        waiting = sum(len(t.payload) for t in self._queue if t.sent)
+        for ticket in self._queue:
+            if ticket.sent:
+                continue
+            if waiting and waiting + len(ticket.payload) > AHEAD_BYTES:
+                return
+            if self._process is None:
+                self._start()
+            start = time.monotonic()
+            try:
+                self._conn.send_bytes(ticket.payload)
+            except (OSError, BrokenPipeError):
+                ticket.broken = True
+            self._spent += time.monotonic() - start
+            ticket.sent = True
+            waiting += len(ticket.payload)
+
+    def _reply(self, ticket: _Ticket) -> tuple:
+        """The reply to ``ticket``; the replies to the requests queued before it are read first
+        and dropped (calls sent ahead whose results the judge no longer needs: a failure of
+        theirs only ends this worker, and the next request starts a new one)."""
+        while self._queue and self._queue[0] is not ticket:
+            try:
+                self._receive(self._queue[0])
+            except Abort:
+                pass  # close() emptied the queue
+        if not self._queue:  # its worker was closed meanwhile: send it to a new one
+            ticket.sent = ticket.broken = False
+            self._queue.append(ticket)
+        self._pump()
+        reply = self._receive(ticket)
+        self._pump()  # keep the worker busy while the judge judges
+        return reply
+
+    def _receive(self, ticket: _Ticket) -> tuple:
+        """Wait for the reply to ``ticket``, the first request awaiting one, within the time
+        limits; a timeout, a dead worker or an unreadable reply closes the worker and aborts."""
+        self._queue.popleft()
+        what = ticket.what
         left = self.limits.exercise_seconds - self._spent
         if left <= 0:
+            self.close()  # whatever it still runs is not needed
             raise Abort(Failure("timeout", _("the exercise ran out of time ({seconds} s in all)")
                                 .format(seconds=f"{self.limits.exercise_seconds:g}")))
         timeout = min(self.limits.call_seconds, left)
         start = time.monotonic()
         try:
-            self._conn.send_bytes(codec.dumps(request))
-            ready = self._conn.poll(timeout)
+            ready = not ticket.broken and self._conn.poll(timeout)
             payload = self._conn.recv_bytes(MAX_REPLY_BYTES) if ready else None
         except (EOFError, OSError, BrokenPipeError):
             payload, ready = None, True
+        ready = ready or ticket.broken
         self._spent += time.monotonic() - start
         if not ready:
             self.close()
@@ -285,28 +340,44 @@ class WorkerTarget:
 
     def call(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
              forbidden: str | None, procedure: str | None = None) -> CallOutcome:
+        return self.submit(module, name, args, kwargs, forbidden=forbidden, procedure=procedure)()
+
+    def submit(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
+               forbidden: str | None, procedure: str | None = None) -> Callable[[], CallOutcome]:
+        """:meth:`call`, in two steps: the request is sent now (or as soon as the requests sent
+        ahead of it leave room), and the returned function waits for its outcome. Outcomes must
+        be asked for in the order of the submits; one not asked for is read and dropped before
+        the next that is."""
         failure = self.presence(module, name)
         if failure:
             raise Abort(failure)
-        start = time.perf_counter()
-        try:
-            reply = self._ask(("call", module, name, args, kwargs, forbidden, procedure, procedure is None), name)
-        finally:
-            round_trip = time.perf_counter() - start
-        if reply[0] == "failure":
-            timings.add(timings.TRANSPORT, round_trip)
-            raise Abort(Failure(reply[1], reply[2]))
-        _, value, raised, raised_mro, forbidden_calls, inputs_after, op_count, seconds = reply
-        split_round_trip(round_trip, seconds)
-        return CallOutcome(
-            value=value,
-            raised=tuple(raised) if raised else None,
-            raised_type=_exception_type(raised_mro),
-            forbidden=tuple(str(f) for f in forbidden_calls or ()),
-            inputs_after=tuple(inputs_after) if inputs_after else (args, kwargs),
-            op_count=int(op_count) if isinstance(op_count, int) else 0,
-            seconds=time.perf_counter() - start,
-        )
+        ticket = _Ticket(codec.dumps(("call", module, name, args, kwargs, forbidden, procedure, procedure is None)),
+                         name)
+        self._queue.append(ticket)
+        self._pump()
+
+        def outcome() -> CallOutcome:
+            start = time.perf_counter()
+            try:
+                reply = self._reply(ticket)
+            finally:
+                round_trip = time.perf_counter() - start
+            if reply[0] == "failure":
+                timings.add(timings.TRANSPORT, round_trip)
+                raise Abort(Failure(reply[1], reply[2]))
+            _, value, raised, raised_mro, forbidden_calls, inputs_after, op_count, seconds = reply
+            split_round_trip(round_trip, seconds)
+            return CallOutcome(
+                value=value,
+                raised=tuple(raised) if raised else None,
+                raised_type=_exception_type(raised_mro),
+                forbidden=tuple(str(f) for f in forbidden_calls or ()),
+                inputs_after=tuple(inputs_after) if inputs_after else (args, kwargs),
+                op_count=int(op_count) if isinstance(op_count, int) else 0,
+                seconds=time.perf_counter() - start,
+            )
+
+        return outcome
 
 
 def split_round_trip(round_trip: float, reported: Any) -> None:
