@@ -17,11 +17,12 @@ COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gra
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``convgrade`` parser with every subcommand of :data:`COMMANDS`."""
+def build_parser(names: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
+    """The ``convgrade`` parser with the subcommands ``names`` (default: all of :data:`COMMANDS`;
+    each is imported to register it, and some import heavy libraries)."""
     parser = argparse.ArgumentParser(prog="convgrade", description=_("Auto-graded convolution exercises for PyTorch."))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in names:
         importlib.import_module(f"grader.commands.{name}").register(commands)
     for command in commands.choices.values():
         command.add_argument("--lang", choices=tuple(LANGUAGES), default=None,
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if grades_here(argv):
         forkserver.start()  # it imports torch while this process does
-    args = build_parser().parse_args(argv)
+    named = argv[:1] if argv[:1] and argv[0] in COMMANDS else COMMANDS  # only the command run is imported
+    args = build_parser(tuple(named)).parse_args(argv)
     return args.run(args)
 
 
