@@ -16,6 +16,7 @@ submission runs in another process.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import numbers
@@ -26,6 +27,7 @@ from typing import Any
 import sympy
 import torch
 
+from grader import replay
 from grader.compare import compare, describe_type
 from grader.context import Context
 from grader.exercise import Call, Check, Task
@@ -115,10 +117,12 @@ def call_each(fn: Callable[..., Any], calls: Sequence[tuple[tuple, dict[str, Any
 
 def exhaustive(name: str, description: str, points: float, calls: Callable[[], Iterable[Call]]) -> Check:
     """A check that the student's function gives the reference's (torch's) result on every call
-    of ``calls()``; the first (smallest) difference is the one reported."""
+    of ``calls()``; the first (smallest) difference is the one reported. The calls (and their
+    references) are computed once per process (:func:`grader.replay.remember`)."""
+    kept = functools.cache(lambda: replay.remember(tuple(calls())))
 
     def run(task: Task, ctx: Context) -> None:
-        todo = tuple(calls())
+        todo = kept() if ctx.settings.replay else tuple(calls())
         outcome = ctx.run_procedure(CALL_EACH, task, ([(c.args, dict(c.kwargs)) for c in todo],))
         refuse_forbidden(outcome, task, todo[0])
         if outcome.raised:

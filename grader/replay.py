@@ -42,8 +42,14 @@ def draws(k: Key | None) -> tuple[Any, ...] | None:
 def keep(k: Key | None, calls: list[Any]) -> None:
     """Keep ``calls``, the draws of a property that passed, under key ``k`` (for the run)."""
     if k is not None:
-        _DRAWS[k] = tuple(calls)
-        _KEPT.update((id(call), call) for call in calls if isinstance(call, Call))
+        _DRAWS[k] = remember(tuple(calls))
+
+
+def remember(calls: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``calls``, kept for the run, so that :func:`reference` computes each of their reference
+    results once (for inputs drawn without a seed: a fixed grid)."""
+    _KEPT.update((id(call), call) for call in calls if isinstance(call, Call))
+    return calls
 
 
 def reference(call: Call, function: Hashable, compute: Callable[[], Any]) -> Any:
