@@ -4,8 +4,10 @@ The main process finds and snapshots the submissions, hands the exercises that n
 an :class:`Executor`, shows progress, and gathers one record per submission in the results
 JSON's shape. Whatever the executor, an exercise is graded by :func:`grade_exercise` in a fresh
 :class:`grader.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
-processes on this machine (forked warm from a forkserver that imported torch and the grader);
-:class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
+processes on this machine (forked warm from the run's forkserver, which imported torch and the
+grader once and forks their workers too, :mod:`grader.forkserver`); each judge keeps the inputs
+it draws for the run (:mod:`grader.replay`) and reports where its time went
+(:mod:`grader.timings`). :class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The isolated worker: a submission's code runs only here, never in the judge.
 
-One worker process serves one exercise of one submission. It is forked from a forkserver that
-has already imported torch and the grader (a warm start: importing torch is not paid per
-submission). The judge writes the submission's files (snapshotted before any student code ran)
+One worker process serves one exercise of one submission. It is forked from the run's
+forkserver, which has already imported torch and the grader (a warm start: importing torch is
+not paid per submission; :mod:`grader.forkserver`). The judge writes the submission's files (snapshotted before any student code ran)
 into a fresh private folder, and the worker
 
 * closes the pipes it inherited from the forkserver (its liveness pipe, the resource
@@ -15,10 +15,13 @@ into a fresh private folder, and the worker
   signals nothing outside), seccomp (no sockets), so nothing it does reaches the judge, the
   repository, other submissions or the network, and nothing it starts outlives it,
 
-and answers the judge's requests (``presence``, ``call``) over a pipe. Both directions are
-encoded by :mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never
-unpickles anything a worker sends, and tensors travel as CPU data that the worker puts back on
-their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time
+and answers the judge's requests (``presence``, ``call``) over a pipe, in order; the judge may
+send several calls before it reads the first reply (:meth:`WorkerTarget.submit`). Both
+directions are encoded by :mod:`grader.codec` (a raw frame for plain tensors, else
+``torch.save``) and read without unpickling (the frame's checked reader, or
+``torch.load(weights_only=True)``): the judge never unpickles anything a worker sends, and
+tensors travel as CPU data that the worker puts back on their device (CUDA tensors never go
+through pickling or CUDA IPC). A call that overruns its time
 limit, or a worker that dies, becomes an :class:`grader.outcome.Abort` with status ``timeout``
 or ``crashed``; the worker is killed with its whole sandbox, its folder removed, and the next
 exercise gets a new one.
