@@ -3,7 +3,7 @@
 The main process finds and snapshots the submissions, hands the exercises that need grading to
 an :class:`Executor`, shows progress, and gathers one record per submission in the results
 JSON's shape. Whatever the executor, an exercise is graded by :func:`grade_exercise` in a fresh
-:class:`grader.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
+:class:`grader.run.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
 processes on this machine (forked warm from a forkserver that imported torch and the grader);
 :class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
 """
@@ -20,17 +20,18 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 import torch
 
 import grader
-from grader import confine, registry
+from grader.engine import registry
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings, full_float32_precision, use_one_thread
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
-from grader import feedback
-from grader.feedback import same_failures
 from grader.i18n import _, set_language
-from grader.limits import Limits
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.sandbox import WorkerTarget, context
-from grader.settings import Settings, full_float32_precision, use_one_thread
-from grader.submissions import SubmissionSource
+from grader.outputs import feedback
+from grader.outputs.feedback import same_failures
+from grader.run import confine
+from grader.run.limits import Limits
+from grader.run.sandbox import WorkerTarget, context
+from grader.run.submissions import SubmissionSource
 
 STATUS_PRIORITY = ("forbidden", "timeout", "crashed", "error", "failed", "not_submitted")
 """Which status names an exercise when its checks disagree: the first one present."""
@@ -157,7 +158,7 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
 def check_records(results: list[CheckResult]) -> list[dict[str, Any]]:
     """The checks of one exercise in the results JSON, in order; a check that failed on the same
     counterexample with the same message as an earlier one of its task (one bug,
-    :func:`grader.feedback.same_failures`) also names that check as ``same_as`` (its own points and
+    :func:`grader.outputs.feedback.same_failures`) also names that check as ``same_as`` (its own points and
     message stay)."""
     records = [check_record(r) for r in results]
     for repeat, first in same_failures([(r.task, r.check, r.failure) for r in results]).items():
@@ -307,7 +308,7 @@ def versions() -> dict[str, str]:
 
 def precision_modes() -> dict[str, Any]:
     """The TF32 switches in force while student code runs (recorded so a grade can be traced to
-    its arithmetic; see :func:`grader.settings.full_float32_precision`)."""
+    its arithmetic; see :func:`grader.engine.settings.full_float32_precision`)."""
     full_float32_precision()
     return {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
@@ -315,7 +316,7 @@ def precision_modes() -> dict[str, Any]:
 
 
 def confinement_record(limits: Limits) -> dict[str, str]:
-    """What confinement the workers ran under, feature by feature (:mod:`grader.confine`), as
+    """What confinement the workers ran under, feature by feature (:mod:`grader.run.confine`), as
     this machine's kernel gives it (``"off"`` everywhere when it was switched off)."""
     if not limits.confined:
         return dict.fromkeys(confine.FEATURES, "off")

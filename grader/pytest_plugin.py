@@ -8,7 +8,7 @@ the grader's feedback, never a traceback into the grader; the run ends with a po
 Options: ``--submission PATH`` grades another folder in the contract's layout instead of
 ``exercises/``; ``--profile student|grading``, ``--seed`` and ``--device cpu|cuda|auto``
 (also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE); ``--call-timeout SECONDS`` and
-``--call-memory MB`` bound each call of the student's code (:mod:`grader.limits`), so a run
+``--call-memory MB`` bound each call of the student's code (:mod:`grader.run.limits`), so a run
 always ends with its points table.
 """
 
@@ -21,16 +21,16 @@ import pytest
 from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 
-from grader import registry
-from grader.exercise import Check, Exercise, Task, status_word
-from grader.feedback import earlier_same_failure, repeat_line
+from grader.engine import registry
+from grader.engine.exercise import Check, Exercise, Task, status_word
+from grader.engine.outcome import CheckResult
+from grader.engine.points import points_table
+from grader.engine.runner import Runner
+from grader.engine.settings import DeviceUnavailable, Settings, use_one_thread
 from grader.i18n import LANGUAGES, _, choose, set_language
-from grader.limits import Limits
-from grader.outcome import CheckResult
-from grader.points import points_table
-from grader.runner import Runner
-from grader.settings import DeviceUnavailable, Settings, use_one_thread
-from grader.target import InProcessTarget
+from grader.outputs.feedback import earlier_same_failure, repeat_line
+from grader.run.limits import Limits
+from grader.run.target import InProcessTarget
 
 RUNNERS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()

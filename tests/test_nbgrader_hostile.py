@@ -39,15 +39,25 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from traitlets.config import PyFileConfigLoader
 
-from grader import confine, registry
+from grader.engine import registry
 from grader.notebook import kernelspec
 from grader.notebook.autograde import DeferredExecute
+from grader.run import confine
 from tests.conftest import fingerprint, own_pid_namespace
-from tests.test_nbgrader import (EX01, BIN, cell_verdicts, convgrade, nbgrader, notebook, replace_answer,
-                                 with_answers, with_cells_after_imports)
+from tests.test_nbgrader import (
+    BIN,
+    EX01,
+    cell_verdicts,
+    convgrade,
+    nbgrader,
+    notebook,
+    replace_answer,
+    with_answers,
+    with_cells_after_imports,
+)
 
 pytestmark = pytest.mark.skipif(not confine.probe().complete,
-                                reason="this kernel cannot confine (see grader.confine.probe)")
+                                reason="this kernel cannot confine (see grader.run.confine.probe)")
 
 AUTOGRADE_WRITES = ("autograded", "gradebook.db", ".nbgrader.log", ".hypothesis")
 """What ``nbgrader autograde`` itself writes in the course folder (the gradebook is checked by
@@ -183,7 +193,7 @@ def test_the_kernel_keeps_what_autograde_sets_and_nothing_else(kernel: Kernel):
     # the armed cell under autograde: the kernel-side grader was loaded before confinement
     status, out, _ = kernel.run(f"from grader.notebook.kernel import arm\nprint(type(arm({EX01!r}, seed=1)).__name__)")
     assert (status, out) == ("ok", "Deferred\n")
-    status, _, error = kernel.run("import grader.sandbox")  # the rest of the grader is unreadable
+    status, _, error = kernel.run("import grader.run.sandbox")  # the rest of the grader is unreadable
     assert (status, error) == ("error", "PermissionError")
 
 

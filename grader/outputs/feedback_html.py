@@ -1,6 +1,6 @@
 """Feedback as HTML: one self-contained page per submission (every exercise, every check with
 its status, points and message, and pictures of the difference where a check has a 2-D
-counterexample), plus the page layout that the class report (:mod:`grader.report`) shares.
+counterexample), plus the page layout that the class report (:mod:`grader.outputs.report`) shares.
 
 Pages hold no scripts and load nothing: styles are inline, pictures are ``data:`` URIs, and a
 Content-Security-Policy forbids anything else. Everything taken from a submission (names,
@@ -17,12 +17,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from grader import atomic
-from grader.exercise import STATUS_WORDS, status_word
-from grader.feedback import also_failed_line, repeat_line
-from grader.filenames import distinct_file_names
+from grader.engine.exercise import STATUS_WORDS, status_word
 from grader.i18n import _, current_language
-from grader.pictures import STATUS_COLOURS, counterexample_data_uri
+from grader.outputs import atomic
+from grader.outputs.feedback import also_failed_line, repeat_line
+from grader.outputs.filenames import distinct_file_names
+from grader.outputs.pictures import STATUS_COLOURS, counterexample_data_uri
 
 LAYOUT = """<!doctype html>
 <html lang="{% block lang %}en{% endblock %}">
@@ -243,13 +243,13 @@ def render_feedback(submission: dict[str, Any], document: dict[str, Any]) -> str
 
 
 def page_names(names: list[str]) -> list[str]:
-    """One distinct page per submission name (see :func:`grader.filenames.distinct_file_names`)."""
+    """One distinct page per submission name (see :func:`grader.outputs.filenames.distinct_file_names`)."""
     return distinct_file_names(names, ".html", reserved=(INDEX_PAGE,))
 
 
 def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
     """A folder at ``path`` with one feedback page per submission and an ``index.html``
-    linking them (a writer of :data:`grader.formats.WRITERS`' shape)."""
+    linking them (a writer of :data:`grader.outputs.formats.WRITERS`' shape)."""
     path.mkdir(parents=True, exist_ok=True)
     submissions = document["submissions"]
     pages = page_names([s["name"] for s in submissions])

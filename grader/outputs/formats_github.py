@@ -20,14 +20,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader import atomic, registry
-from grader.exercise import status_word
+from grader.engine import registry
+from grader.engine.exercise import status_word
 from grader.i18n import LANGUAGES, _, translations
+from grader.outputs import atomic
 
 SOURCE_ENV = "CONVGRADE_GITHUB_SOURCE"
 DEFAULT_SOURCE = "exercises"
 STUB_MESSAGE = "{name}: not implemented yet"
-"""The msgid of a stub's feedback (:mod:`grader.target`, which marks it for translation): a
+"""The msgid of a stub's feedback (:mod:`grader.run.target`, which marks it for translation): a
 check's message is this, in the language the submission was graded in, for a stub."""
 
 

@@ -1,7 +1,7 @@
 """Writing batch results: JSON (the source of truth), CSV, Gradescope and JUnit XML.
 
 Each writer takes the results document (:func:`grader.batch.results_document`) and a path, and
-writes each file atomically (:mod:`grader.atomic`).
+writes each file atomically (:mod:`grader.outputs.atomic`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import atomic, registry
-from grader.exercise import status_word
-from grader.filenames import distinct_file_names
-from grader.formats_github import write_github
+from grader.engine import registry
+from grader.engine.exercise import status_word
 from grader.i18n import _
+from grader.outputs import atomic
+from grader.outputs.filenames import distinct_file_names
+from grader.outputs.formats_github import write_github
 
 FORMATS = ("json", "csv", "gradescope", "junit", "html", "github")
 
@@ -94,7 +95,7 @@ def _xml_text(text: str) -> str:
 def write_feedback_html(document: dict[str, Any], path: Path) -> Path:
     """A folder of per-student HTML feedback pages with pictures (imported on use: it loads
     matplotlib and Jinja2)."""
-    from grader.feedback_html import write_feedback_html as write
+    from grader.outputs.feedback_html import write_feedback_html as write
 
     return write(document, path)
 

@@ -10,16 +10,16 @@ into a fresh private folder, and the worker
 * sends its stdout and stderr to /dev/null,
 * caps its address space (``--memory``) and the size of files it may write (0),
 * blocks imports of the grader, the solutions and the tests,
-* enters the kernel's confinement (:mod:`grader.confine`): its own PID, user and network
+* enters the kernel's confinement (:mod:`grader.run.confine`): its own PID, user and network
   namespaces, Landlock (it reads only the runtime and its private folder, writes nothing,
   signals nothing outside), seccomp (no sockets), so nothing it does reaches the judge, the
   repository, other submissions or the network, and nothing it starts outlives it,
 
 and answers the judge's requests (``presence``, ``call``) over a pipe. Both directions are
-encoded by :mod:`grader.codec` and read with ``torch.load(weights_only=True)``: the judge never
+encoded by :mod:`grader.run.codec` and read with ``torch.load(weights_only=True)``: the judge never
 unpickles anything a worker sends, and tensors travel as CPU data that the worker puts back on
 their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time
-limit, or a worker that dies, becomes an :class:`grader.outcome.Abort` with status ``timeout``
+limit, or a worker that dies, becomes an :class:`grader.engine.outcome.Abort` with status ``timeout``
 or ``crashed``; the worker is killed with its whole sandbox, its folder removed, and the next
 exercise gets a new one.
 """
@@ -43,10 +43,10 @@ from multiprocessing import forkserver, resource_tracker
 from pathlib import Path
 from typing import Any, Iterator
 
-from grader import codec, confine
+from grader.engine.outcome import Abort, CallOutcome, Failure
 from grader.i18n import _, current_language, set_language
-from grader.limits import Limits, mapped_bytes
-from grader.outcome import Abort, CallOutcome, Failure
+from grader.run import codec, confine
+from grader.run.limits import Limits, mapped_bytes
 
 BLOCKED_PACKAGES = ("grader", "solutions", "exercises", "tests", "convgrade")
 MAX_REPLY_BYTES = 256 * 1024 * 1024
@@ -97,7 +97,7 @@ def _confine(folder: str, limits: Limits, keep: int) -> dict[str, Any]:
     trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "grader"}
     for k in trusted:
         del sys.modules[k]
-    project = str(Path(__file__).resolve().parent.parent)
+    project = str(Path(__file__).resolve().parents[2])
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
     sys.meta_path.insert(0, _BlockImports())
     if limits.confined:
@@ -110,7 +110,7 @@ def _confine(folder: str, limits: Limits, keep: int) -> dict[str, Any]:
 def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
     """The worker's whole life: confine, then serve requests until told to stop. Its messages
     are in the judge's ``language`` (the catalog is read before any student code runs)."""
-    from grader.target import Submission, invoke
+    from grader.run.target import Submission, invoke
 
     set_language(language)
     trusted = _confine(folder, limits, conn.fileno())
@@ -164,7 +164,7 @@ def context() -> multiprocessing.context.BaseContext:
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["torch", "grader.sandbox", "grader.target", "grader.preload"])
+        _CONTEXT.set_forkserver_preload(["torch", "grader.run.sandbox", "grader.run.target", "grader.run.preload"])
     return _CONTEXT
 
 
@@ -186,7 +186,7 @@ _BUILTIN_EXCEPTIONS = {name: obj for name, obj in vars(builtins).items()
 
 
 class WorkerTarget:
-    """A :class:`grader.target.Target` whose calls run in a confined worker process."""
+    """A :class:`grader.run.target.Target` whose calls run in a confined worker process."""
 
     def __init__(self, files: dict[str, str], limits: Limits):
         self.files = files

@@ -10,9 +10,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from grader import registry
+from grader.engine import registry
+from grader.engine.outcome import CheckResult
 from grader.i18n import _
-from grader.outcome import CheckResult
 
 
 def totals(results: Iterable[CheckResult]) -> OrderedDict[str, tuple[float, float]]:

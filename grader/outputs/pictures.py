@@ -21,14 +21,14 @@ from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from grader.exercise import EXERCISE_STATUSES
+from grader.engine.exercise import EXERCISE_STATUSES
 from grader.i18n import N_, _
 
 STATUS_COLOURS = {
     "passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "timeout": "#6a1b9a",
     "forbidden": "#283593", "crashed": "#4e342e", "not_submitted": "#9e9e9e", "partial": "#00838f",
 }
-"""One colour per check or exercise status (:data:`grader.exercise.EXERCISE_STATUSES`), shared by
+"""One colour per check or exercise status (:data:`grader.engine.exercise.EXERCISE_STATUSES`), shared by
 charts and pages."""
 
 ANNOTATE_MAX = 10  # matrices with at most this many rows and columns get their values written in

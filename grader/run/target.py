@@ -1,6 +1,6 @@
 """Where the student's code runs. A :class:`Target` loads a submission's modules and calls its
 functions; the checks only ever talk to a target, so the same checks run in-process (pytest,
-fast and debuggable) or in an isolated worker process (the batch grader, :mod:`grader.sandbox`).
+fast and debuggable) or in an isolated worker process (the batch grader, :mod:`grader.run.sandbox`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, Protocol
 
-from grader import libraries
-from grader.guard import ForbiddenCall, Guard, tampering
+from grader.engine.outcome import Abort, CallOutcome, Failure
+from grader.engine.settings import full_float32_precision
 from grader.i18n import _
-from grader.limits import CallTimedOut, Limits, bounded
-from grader.outcome import Abort, CallOutcome, Failure
-from grader.settings import full_float32_precision
+from grader.run import libraries
+from grader.run.guard import ForbiddenCall, Guard, tampering
+from grader.run.limits import CallTimedOut, Limits, bounded
 
 
 class Target(Protocol):
@@ -35,7 +35,7 @@ class Target(Protocol):
              forbidden: str | None, procedure: str | None = None) -> CallOutcome:
         """Call ``module.name(*args, **kwargs)`` (or ``procedure(module.name, *args, **kwargs)``).
 
-        Raises :class:`grader.outcome.Abort` when grading this task cannot go on (the function
+        Raises :class:`grader.engine.outcome.Abort` when grading this task cannot go on (the function
         is a stub, the process died, a time limit passed)."""
 
 
@@ -62,7 +62,7 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     Shared by the in-process target and the sandbox worker, so both judge a call the same way.
     ``resolve`` turns a procedure's path into the function (the worker passes its own, which
     cannot import). With ``limits``, the call is bounded in this process
-    (:func:`grader.limits.bounded`; the worker's judge enforces them from outside instead).
+    (:func:`grader.run.limits.bounded`; the worker's judge enforces them from outside instead).
     """
     proc = resolve(procedure) if procedure else None
     full_float32_precision()
@@ -217,7 +217,7 @@ class Submission:
 
 class InProcessTarget:
     """Runs the student's code in this process (the pytest front-end), each call within
-    ``limits`` (:func:`grader.limits.bounded`)."""
+    ``limits`` (:func:`grader.run.limits.bounded`)."""
 
     def __init__(self, root: Path | str, limits: Limits = Limits()):
         self.submission = Submission(root)

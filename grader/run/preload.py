@@ -6,10 +6,11 @@ dispatch modes import and initialise machinery worth seconds on first use)."""
 
 import torch
 
-from grader import confine, registry
-from grader.guard import Guard
+from grader.engine import registry
+from grader.engine.settings import use_one_thread
 from grader.i18n import LANGUAGES, translations
-from grader.settings import use_one_thread
+from grader.run import confine
+from grader.run.guard import Guard
 
 use_one_thread()
 confine.probe()

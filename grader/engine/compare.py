@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
-from grader.codec import Foreign
-from grader.exercise import Tolerance
-from grader.digits import number
+from grader.engine.digits import number
+from grader.engine.exercise import Tolerance
 from grader.i18n import _, ngettext
+from grader.run.codec import Foreign
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 :class:`Limits` holds the numbers; every front-end uses the same defaults. The batch grader, the
 nbgrader judge and the Gradescope autograder enforce them in a confined worker process
-(:mod:`grader.sandbox`), which the judge kills when a call overruns. ``pytest exercises/`` calls
+(:mod:`grader.run.sandbox`), which the judge kills when a call overruns. ``pytest exercises/`` calls
 the student's code in its own process (fast, and a student can debug it), so :func:`bounded`
 enforces them there:
 
@@ -45,7 +45,7 @@ class Limits:
     call_seconds: float = 10.0  # one call of student code
     exercise_seconds: float = 120.0  # all calls of one exercise together (batch grader)
     memory_mb: int = 2048  # memory one call (a worker) may add to what the process already maps
-    confined: bool = True  # workers enter the kernel's confinement (grader.confine); False only to measure its cost
+    confined: bool = True  # workers enter the kernel's confinement (grader.run.confine); False only to measure its cost
 
 
 class CallTimedOut(BaseException):

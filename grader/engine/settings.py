@@ -27,7 +27,7 @@ def pinned(**choices: object) -> settings:
 
 
 _COMMON = dict(
-    derandomize=False,  # the seed decides (see grader.checks.run_property)
+    derandomize=False,  # the seed decides (see grader.engine.checks.run_property)
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],  # no "explain": slow
     print_blob=False,

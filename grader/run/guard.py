@@ -10,7 +10,7 @@ Three layers, all active while a by-hand function runs:
 * a ``TorchFunctionMode`` sees the Python-level API call by its public name, which catches
   composite operations that decompose into allowed ones (circular ``F.pad``) and names the call
   the way the student wrote it.
-* :mod:`grader.libraries` refuses the same operations from numpy, scipy and OpenCV at the call
+* :mod:`grader.run.libraries` refuses the same operations from numpy, scipy and OpenCV at the call
   (``numpy.correlate``, ``numpy.pad``, ``scipy.signal.correlate2d``, ``cv2.filter2D``...).
 
 A verdict names a call the student made. Convolution, pooling and unfold/fold ops are refused
@@ -38,8 +38,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader import libraries
 from grader.i18n import N_, _
+from grader.run import libraries
 
 FORBIDDEN_ATEN = re.compile(
     r"^aten\.(_?convolution\w*|_?conv\w*|\w*_conv\w*|thnn_conv\w*|cudnn_conv\w*|mkldnn_conv\w*|"

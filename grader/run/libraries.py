@@ -10,7 +10,7 @@ those imported later (a submission's ``from scipy.signal import correlate2d`` th
 wrapper); the target calls it before loading a submission, in-process and in the worker alike.
 
 Padding is refused only as the student's own call: ``numpy.pad`` called from inside numpy or
-scipy is a step of an allowed function, as it is for torch (:mod:`grader.guard`).
+scipy is a step of an allowed function, as it is for torch (:mod:`grader.run.guard`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from grader.i18n import N_, _
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from grader.context import Context
+    from grader.engine.context import Context
 
 STATUSES = ("passed", "failed", "error", "timeout", "forbidden", "crashed", "not_submitted")
 """Every status a check can end in (the batch grader's JSON uses the same words)."""
@@ -111,7 +111,7 @@ class Mistake:
 class Check:
     """One graded check of a task: one pytest test, one line of the results, some points.
 
-    ``run`` raises :class:`grader.outcome.CheckFailed` (or an :class:`grader.outcome.Abort`) on
+    ``run`` raises :class:`grader.engine.outcome.CheckFailed` (or an :class:`grader.engine.outcome.Abort`) on
     failure and returns normally on success.
     """
 
@@ -136,14 +136,14 @@ class Task:
     checks: tuple[Check, ...]  # in order; a structural failure stops the rest
     calls: Callable[[], SearchStrategy[Call]] | None = None  # valid inputs, drawn by hypothesis
     reference: Callable[..., Any] | None = None  # same signature as the student's, float64 CPU
-    forbidden: str | None = "by_hand"  # a grader.guard policy refused while it runs (None: none)
+    forbidden: str | None = "by_hand"  # a grader.run.guard policy refused while it runs (None: none)
     examples: tuple[Call, ...] = ()  # pinned calls tried before any drawn one
     error_cases: tuple[ErrorCase, ...] = ()
     mistakes: tuple[Mistake, ...] = ()  # classic mistakes recognised in failing results
     tolerance: Tolerance = Tolerance()
     hint: str = ""  # N_(...): shown under any failure of this task
     output_dtype_follows_input: bool = True  # float results take the input's floating dtype
-    window: Callable[[Call, tuple[int, ...]], Any] | None = None  # result index -> its grader.window.Window (None: not conv-like)
+    window: Callable[[Call, tuple[int, ...]], Any] | None = None  # result index -> its grader.engine.window.Window (None: not conv-like)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -156,7 +156,7 @@ class Task:
             raise ValueError(f"task {self.name}: duplicate mistake names {mistakes}")
         if not self.checks:
             raise ValueError(f"task {self.name}: no checks")
-        from grader.guard import POLICIES
+        from grader.run.guard import POLICIES
 
         if self.forbidden is not None and self.forbidden not in POLICIES:
             raise ValueError(f"task {self.name}: unknown guard policy {self.forbidden!r}")

@@ -13,8 +13,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from grader.exercise import Mistake
-from grader.outcome import Failure
+from grader.engine.exercise import Mistake
+from grader.engine.outcome import Failure
 
 
 def seeded(cls: type, seed: int, **kwargs: Any) -> Any:

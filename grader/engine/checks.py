@@ -1,5 +1,5 @@
 """The kinds of check an exercise declares. Each factory returns a :class:`Check` whose ``run``
-raises on failure; all of them judge calls through :func:`grader.judge.judge_call`, so no
+raises on failure; all of them judge calls through :func:`grader.engine.judge.judge_call`, so no
 comparison is written twice.
 
 A task usually takes :func:`standard` (values in float32, float64 kept, non-contiguous inputs,
@@ -14,11 +14,11 @@ from typing import Callable
 import torch
 from hypothesis import given, seed, settings
 
-from grader.context import Context
-from grader.exercise import Call, Check, Task
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, Task
+from grader.engine.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden
+from grader.engine.outcome import CheckFailed, Failure
 from grader.i18n import N_, _, ngettext
-from grader.judge import Variant, judge_call, prepare, reference_result, refuse_forbidden
-from grader.outcome import CheckFailed, Failure
 
 
 def run_property(task: Task, ctx: Context, judge: Callable[[Call], object], share: float = 1.0) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.exercise import Call
+from grader.engine.exercise import Call
 
 
 @dataclass
@@ -29,9 +29,9 @@ class CallOutcome:
 
 @dataclass
 class Failure:
-    """Why a check failed, in data; :mod:`grader.feedback` turns it into words.
+    """Why a check failed, in data; :mod:`grader.outputs.feedback` turns it into words.
 
-    ``status`` is one of :data:`grader.exercise.STATUSES` (never "passed"). ``call`` is the
+    ``status`` is one of :data:`grader.engine.exercise.STATUSES` (never "passed"). ``call`` is the
     (shrunk) input that shows the failure, ``expected``/``got`` the two results when they exist.
     """
 
@@ -43,7 +43,7 @@ class Failure:
     details: list[str] = field(default_factory=list)
     mistake: str | None = None  # name of a recognised classic mistake
     hint: str | None = None
-    kind: str | None = None  # how the result differed (grader.compare.Mismatch.kind), if it did
+    kind: str | None = None  # how the result differed (grader.engine.compare.Mismatch.kind), if it did
 
 
 class CheckFailed(Exception):

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.exercise import Exercise, Task
-from grader.outcome import CallOutcome
-from grader.settings import Settings
-from grader.target import Target
+from grader.engine.exercise import Exercise, Task
+from grader.engine.outcome import CallOutcome
+from grader.engine.settings import Settings
+from grader.run.target import Target
 
 
 @dataclass
 class Context:
-    """Passed to every :class:`grader.exercise.Check`."""
+    """Passed to every :class:`grader.engine.exercise.Check`."""
 
     target: Target
     settings: Settings

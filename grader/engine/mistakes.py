@@ -1,7 +1,7 @@
 """Recognising classic mistakes in a failing result.
 
 A failed check carries its (shrunk) counterexample and what the student returned. Each of the
-task's catalogued :class:`grader.exercise.Mistake` s is applied to the same input; the first
+task's catalogued :class:`grader.engine.exercise.Mistake` s is applied to the same input; the first
 whose result equals the student's (shape and values; dtype and device aside) names the
 mistake. Two mistakes need no catalogue: a result of the wrong dtype or on the wrong device.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.compare import compare
-from grader.exercise import Call, Mistake, Task
+from grader.engine.compare import compare
+from grader.engine.exercise import Call, Mistake, Task
+from grader.engine.judge import map_tensors
+from grader.engine.outcome import Failure
 from grader.i18n import N_
-from grader.judge import map_tensors
-from grader.outcome import Failure
 
 DTYPE_NOT_PRESERVED = Mistake(
     N_("dtype not preserved"), N_("create the result with dtype=X.dtype (torch.zeros(..., dtype=X.dtype, "
@@ -55,7 +55,7 @@ def recognise(task: Task, failure: Failure) -> Mistake | None:
 
 def name_mistake(task: Task, failure: Failure) -> Failure:
     """``failure`` with its mistake and hint filled in when one is recognised (English msgids:
-    :func:`grader.feedback.render` translates them)."""
+    :func:`grader.outputs.feedback.render` translates them)."""
     if failure.mistake is None:
         mistake = recognise(task, failure)
         if mistake is not None:

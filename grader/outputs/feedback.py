@@ -8,11 +8,11 @@ from typing import Any
 
 import torch
 
-from grader.compare import close_mask, describe_type
-from grader.exercise import Call, Check, Task
+from grader.engine.compare import close_mask, describe_type
+from grader.engine.digits import number
+from grader.engine.exercise import Call, Check, Task
+from grader.engine.outcome import CheckResult, Failure
 from grader.i18n import _
-from grader.digits import number
-from grader.outcome import CheckResult, Failure
 
 MAX_PRINTED = 64  # tensors with more entries are summarised, not printed
 INDENT = "    "
@@ -74,7 +74,7 @@ WINDOW_MARK = "#"
 
 
 def call_lines(call: Call, window: Any = None) -> list[str]:
-    """The arguments of a call, one block per argument; with a :class:`grader.window.Window`,
+    """The arguments of a call, one block per argument; with a :class:`grader.engine.window.Window`,
     its entries marked ``#`` in the first argument (the input)."""
     lines = []
     for i, arg in enumerate(call.args):
@@ -121,7 +121,7 @@ def worst_entry(expected: Any, got: Any) -> tuple[int, ...] | None:
 
 
 def result_window(failure: Failure, task: Task) -> Any:
-    """The :class:`grader.window.Window` behind the worst wrong entry of a failure's result, when
+    """The :class:`grader.engine.window.Window` behind the worst wrong entry of a failure's result, when
     the task is convolution-like and the values (not the shape) were wrong; else None."""
     if task.window is None or failure.call is None or failure.kind not in ("values", "nan"):
         return None

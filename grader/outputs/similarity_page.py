@@ -1,7 +1,7 @@
 """The similarity report (:mod:`grader.similarity`) as HTML for the teacher: a page of its own
 (``convgrade similarity``) and a section of the class report (``convgrade report
 --submissions``), in English like the class report, self-contained like every page
-(:data:`grader.feedback_html.LAYOUT`: no scripts, nothing loaded, everything escaped).
+(:data:`grader.outputs.feedback_html.LAYOUT`: no scripts, nothing loaded, everything escaped).
 
 Each flagged pair is laid out side by side, both pieces of code in full, with the regions
 their common fingerprints cover marked; then, per exercise, how the class's pairs are spread
@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from grader import similarity
-from grader.feedback_html import environment
+from grader.outputs.feedback_html import environment
 from grader.similarity import ExerciseSimilarity, Pair, SimilarityReport
 
 SECTION = """<style>

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from grader.exercise import Exercise
+from grader.engine.exercise import Exercise
 
 _EXERCISES: dict[str, Exercise] = {}
 _loaded = False

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import registry
+from grader.engine import registry
 from grader.i18n import _
 from grader.notebook.cellcode import module_code
-from grader.target import EXERCISE_FILE
+from grader.run.target import EXERCISE_FILE
 
 MAX_BYTES = 2_000_000  # a submission's code, all files together
 NOTEBOOK_MODULE = "notebook_cells"

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import atomic, similarity_page
-from grader.feedback_html import environment
-from grader.pictures import data_uri, figure_png, score_histogram, status_bars
+from grader.outputs import atomic, similarity_page
+from grader.outputs.feedback_html import environment
+from grader.outputs.pictures import data_uri, figure_png, score_histogram, status_bars
 from grader.similarity import SimilarityReport
 
 ALARMING = ("timeout", "crashed", "forbidden")

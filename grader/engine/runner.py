@@ -8,18 +8,18 @@ calling the student's code again.
 from __future__ import annotations
 
 import time
-
-from hypothesis.errors import Flaky, FlakyFailure
 from typing import Iterator
 
-from grader import feedback
-from grader.context import Context
-from grader.exercise import Check, Exercise, Task
+from hypothesis.errors import Flaky, FlakyFailure
+
+from grader.engine.context import Context
+from grader.engine.exercise import Check, Exercise, Task
+from grader.engine.mistakes import name_mistake
+from grader.engine.outcome import Abort, CheckFailed, CheckResult, Failure
+from grader.engine.settings import Settings
 from grader.i18n import _
-from grader.mistakes import name_mistake
-from grader.outcome import Abort, CheckFailed, CheckResult, Failure
-from grader.settings import Settings
-from grader.target import Target
+from grader.outputs import feedback
+from grader.run.target import Target
 
 
 class Runner:

@@ -26,12 +26,12 @@ from typing import Any
 import sympy
 import torch
 
-from grader.compare import compare, describe_type
-from grader.context import Context
-from grader.exercise import Call, Check, Task
+from grader.engine.compare import compare, describe_type
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, Task
+from grader.engine.judge import reference_result, refuse_forbidden
+from grader.engine.outcome import CheckFailed, Failure
 from grader.i18n import N_, _, ngettext
-from grader.judge import reference_result, refuse_forbidden
-from grader.outcome import CheckFailed, Failure
 
 SYMBOLIC = N_("sympy integer symbols")  # the label of a symbolic call in feedback
 FLOORDIV_HINT = N_("write sizes with +, -, * and // only: a // b is floor(a / b) on Python ints and on "
@@ -93,7 +93,7 @@ def grid(reference: Callable[..., Any], **space: Sequence[Any]) -> tuple[Call, .
     return tuple(sorted(calls, key=magnitude))
 
 
-CALL_EACH = "grader.formulas:call_each"
+CALL_EACH = "grader.engine.formulas:call_each"
 
 
 def call_each(fn: Callable[..., Any], calls: Sequence[tuple[tuple, dict[str, Any]]]) -> list[tuple]:

@@ -1,7 +1,7 @@
 """Which input window and kernel entries produce one entry of a convolution-like result: the
 picture the course notes draw, made from the student's own counterexample.
 
-A task with a ``window`` (:class:`grader.exercise.Task`) maps its call and an index of its
+A task with a ``window`` (:class:`grader.engine.exercise.Task`) maps its call and an index of its
 result to a :class:`Window`; feedback prints ``expected Y[1, 2] = (X[1:3, 2:4] * K).sum() = 17``
 and marks the window's entries in the printed input, and the HTML page outlines it on the input.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.strategies import as_pair
+from grader.engine.strategies import as_pair
 
 
 @dataclass(frozen=True)

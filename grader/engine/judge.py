@@ -9,12 +9,12 @@ from typing import Any, Callable
 
 import torch
 
-from grader.compare import compare
-from grader.context import Context
-from grader.exercise import Call, Task, Tolerance
+from grader.engine.compare import compare
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Task, Tolerance
+from grader.engine.outcome import Abort, CallOutcome, CheckFailed, Failure
+from grader.engine.strategies import noncontiguous
 from grader.i18n import _
-from grader.outcome import Abort, CallOutcome, CheckFailed, Failure
-from grader.strategies import noncontiguous
 
 
 @dataclass(frozen=True)
