@@ -7,17 +7,21 @@ module-level functions (strategies of inputs, references, checks) rather than ho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import torch
 
+from grader.engine.call import Call
 from grader.i18n import N_, _
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from grader.engine.context import Context
+    from grader.engine.outcome import CallOutcome
+    from grader.engine.settings import Settings
+
+__all__ = ["Call", "Check", "CheckContext", "ErrorCase", "Exercise", "Mistake", "Task", "Tolerance"]
 
 STATUSES = ("passed", "failed", "error", "timeout", "forbidden", "crashed", "not_submitted")
 """Every status a check can end in (the batch grader's JSON uses the same words)."""
@@ -47,20 +51,6 @@ def status_word(status: str) -> str:
     """``status`` as a reader sees it, in the current language (``not_submitted`` -> "not
     submitted"); a word that is no status is shown with spaces for underscores."""
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
-
-
-@dataclass(frozen=True)
-class Call:
-    """One invocation of a student's function: its arguments, as the judge holds them.
-
-    Tensors here are float64 CPU master copies; a check converts them to the dtype, device and
-    memory layout it tests before they reach the student, and hands the master copies to the
-    reference.
-    """
-
-    args: tuple = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    label: str = ""  # a name for a pinned example (N_("the notes' example")), empty for drawn ones
 
 
 @dataclass(frozen=True)
@@ -107,6 +97,21 @@ class Mistake:
     apply: Callable[..., Any]
 
 
+class CheckContext(Protocol):
+    """What a check's ``run`` is given: the run's settings, and calls of the student's code
+    wherever it runs (:class:`grader.engine.context.Context` is the one the runner passes). A
+    protocol, so that the records know nothing of targets and runners."""
+
+    settings: Settings
+
+    def call(self, task: Task, args: tuple, kwargs: dict[str, Any] | None = None) -> CallOutcome:
+        """Run the student's ``task.name`` on these (already prepared) arguments."""
+
+    def run_procedure(self, procedure: str, task: Task, args: tuple,
+                      kwargs: dict[str, Any] | None = None) -> CallOutcome:
+        """Run a grader procedure (``"module:function"``) on the student's ``task.name`` object."""
+
+
 @dataclass(frozen=True)
 class Check:
     """One graded check of a task: one pytest test, one line of the results, some points.
@@ -118,7 +123,7 @@ class Check:
     name: str  # identifier, unique within the task: "matches_torch"
     description: str  # N_(...): what it verifies, in words a student reads
     points: float
-    run: Callable[[Task, Context], None]
+    run: Callable[[Task, CheckContext], None]
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.engine.exercise import Call
+from grader.engine.call import Call
 
 
 @dataclass
