@@ -5,7 +5,7 @@ and compared with its budget from the issues, or with a baseline measured in the
 (nbgrader's autograde of the same checks). The batch rows are also graded with
 ``--executor ray`` (a fresh local Ray instance, its start included), in their own column,
 compared with the local executor's time in the same run; both must give the same results.
-The confinement rows time a worker entering its sandbox (:mod:`grader.confine`), and the
+The confinement rows time a worker entering its sandbox (:mod:`grader.run.confine`), and the
 sample class graded with confinement on and off. The similarity row times ``convgrade similarity`` on generated complete submissions against
 grading the same submissions in the same run (on a sample when grading them all would take
 too long, extrapolated per submission; the row says which). Run with ``benchmarks/run``
@@ -99,8 +99,7 @@ def class_rows(workdir: Path) -> list[Row]:
 def confinement_seconds(confined: bool) -> float:
     """Seconds from a fresh fork of this (torch-loaded) process until the sandboxed process can
     run student code: confine.enter (namespaces, two forks, Landlock, seccomp), or only setsid."""
-    from grader import confine
-
+    from grader.run import confine
     policy = confine.worker_policy(tempfile.gettempdir())
     read, write = os.pipe()
     start = time.perf_counter()
@@ -123,8 +122,7 @@ def confinement_seconds(confined: bool) -> float:
 
 def confinement_rows(repeat: int = 20) -> list[Row]:
     """What a worker spends entering its confinement, against a fork with no confinement."""
-    from grader import confine
-
+    from grader.run import confine
     confine.probe()  # as in the forkserver: probed once, not per worker
     on = sorted(confinement_seconds(True) for _ in range(repeat))[repeat // 2]
     off = sorted(confinement_seconds(False) for _ in range(repeat))[repeat // 2]
@@ -258,14 +256,14 @@ def imports_row() -> Row:
 
 def profile_batch(workdir: Path, n: int) -> None:
     """Where the wall time of grading ``n`` generated ex01 submissions goes (the judges' buckets,
-    :mod:`grader.timings`, summed over the judges; the rest of the judges' wall time, before and
+    :mod:`grader.engine.timings`, summed over the judges; the rest of the judges' wall time, before and
     between their exercises, is the run's start-up: the forkserver, the judges' start, the wait
     for the last exercise), printed as a table."""
-    from grader import timings
+    from grader.engine import timings
     from grader.batch import LocalExecutor, Plan, Work
-    from grader.limits import Limits
-    from grader.settings import Settings
-    from grader.submissions import discover
+    from grader.run.limits import Limits
+    from grader.engine.settings import Settings
+    from grader.run.submissions import discover
 
     write_generated_class(workdir / "profile", n)
     work = [Work(source, (EX01,)) for source in discover([str(workdir / "profile")])]

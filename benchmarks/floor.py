@@ -1,7 +1,7 @@
 """The floor any isolated grader pays: the same checks as ``convgrade grade``, on the same
 submissions, graded in-process (no worker, no confinement, no transport, no forkserver) by as
 many processes as ``convgrade grade`` runs judges, with the same settings (the grading profile,
-its seed, the inputs kept per run by :mod:`grader.replay`).
+its seed, the inputs kept per run by :mod:`grader.engine.replay`).
 
 ``python -m benchmarks.floor FOLDER --out FILE`` grades every submission folder of FOLDER and
 writes ``{submission: {module: [check records]}}`` (the records of the results JSON), so the
@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader import registry
+from grader.engine import registry
 from grader.batch import check_records, default_jobs
-from grader.runner import Runner
-from grader.settings import Settings, use_one_thread
-from grader.target import InProcessTarget
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings, use_one_thread
+from grader.run.target import InProcessTarget
 
 SETTINGS = Settings.make("grading")
 

@@ -3,11 +3,11 @@
 The main process finds and snapshots the submissions, hands the exercises that need grading to
 an :class:`Executor`, shows progress, and gathers one record per submission in the results
 JSON's shape. Whatever the executor, an exercise is graded by :func:`grade_exercise` in a fresh
-:class:`grader.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
+:class:`grader.run.sandbox.WorkerTarget`. The default, :class:`LocalExecutor`, runs ``jobs`` judge
 processes on this machine (forked warm from the run's forkserver, which imported torch and the
-grader once and forks their workers too, :mod:`grader.forkserver`); each judge keeps the inputs
-it draws for the run (:mod:`grader.replay`) and reports where its time went
-(:mod:`grader.timings`). :class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
+grader once and forks their workers too, :mod:`grader.run.forkserver`); each judge keeps the
+inputs it draws for the run (:mod:`grader.engine.replay`) and reports where its time went
+(:mod:`grader.engine.timings`). :class:`grader.ray_executor.RayExecutor` runs them on a Ray cluster.
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 import torch
 
 import grader
-from grader import confine, forkserver, registry, timings
+from grader.engine import registry, timings
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings, full_float32_precision, use_one_thread
 from grader.i18n import DEFAULT as DEFAULT_LANGUAGE
-from grader import feedback
-from grader.feedback import same_failures
 from grader.i18n import _, set_language
-from grader.limits import Limits
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.forkserver import context
-from grader.sandbox import WorkerTarget
-from grader.settings import Settings, full_float32_precision, use_one_thread
-from grader.submissions import SubmissionSource
+from grader.outputs import feedback
+from grader.outputs.feedback import same_failures
+from grader.run import confine, forkserver
+from grader.run.forkserver import context
+from grader.run.limits import Limits
+from grader.run.sandbox import WorkerTarget
+from grader.run.submissions import SubmissionSource
 
 STATUS_PRIORITY = ("forbidden", "timeout", "crashed", "error", "failed", "not_submitted")
 """Which status names an exercise when its checks disagree: the first one present."""
@@ -160,7 +161,7 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
 
 def grade_exercise_timed(source: SubmissionSource, module: str, plan: Plan
                          ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """:func:`grade_exercise`, and where its time went (:func:`grader.timings.take`)."""
+    """:func:`grade_exercise`, and where its time went (:func:`grader.engine.timings.take`)."""
     start = time.perf_counter()
     checks = grade_exercise(source, module, plan)
     return checks, timings.take(time.perf_counter() - start)
@@ -169,7 +170,7 @@ def grade_exercise_timed(source: SubmissionSource, module: str, plan: Plan
 def check_records(results: list[CheckResult]) -> list[dict[str, Any]]:
     """The checks of one exercise in the results JSON, in order; a check that failed on the same
     counterexample with the same message as an earlier one of its task (one bug,
-    :func:`grader.feedback.same_failures`) also names that check as ``same_as`` (its own points and
+    :func:`grader.outputs.feedback.same_failures`) also names that check as ``same_as`` (its own points and
     message stay)."""
     records = [check_record(r) for r in results]
     for repeat, first in same_failures([(r.task, r.check, r.failure) for r in results]).items():
@@ -205,7 +206,7 @@ class Graded:
     module: str
     checks: list[dict[str, Any]] | None = None  # None when the grader failed
     failure: str | None = None  # one line, e.g. "BrokenProcessPool: ..."; set when checks is None
-    timings: dict[str, float] | None = None  # where the judge's time went (grader.timings), when measured
+    timings: dict[str, float] | None = None  # where the judge's time went (grader.engine.timings), when measured
 
 
 class Executor(Protocol):
@@ -257,7 +258,7 @@ class LocalExecutor:
 
 def start_judge() -> None:
     """A local judge's first step: one intra-op thread, and its workers forked from the run's
-    forkserver, the one it was forked from (:mod:`grader.forkserver`)."""
+    forkserver, the one it was forked from (:mod:`grader.run.forkserver`)."""
     use_one_thread()
     forkserver.share_parent()
 
@@ -327,7 +328,7 @@ def versions() -> dict[str, str]:
 
 def precision_modes() -> dict[str, Any]:
     """The TF32 switches in force while student code runs (recorded so a grade can be traced to
-    its arithmetic; see :func:`grader.settings.full_float32_precision`)."""
+    its arithmetic; see :func:`grader.engine.settings.full_float32_precision`)."""
     full_float32_precision()
     return {"cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
@@ -335,7 +336,7 @@ def precision_modes() -> dict[str, Any]:
 
 
 def confinement_record(limits: Limits) -> dict[str, str]:
-    """What confinement the workers ran under, feature by feature (:mod:`grader.confine`), as
+    """What confinement the workers ran under, feature by feature (:mod:`grader.run.confine`), as
     this machine's kernel gives it (``"off"`` everywhere when it was switched off)."""
     if not limits.confined:
         return dict.fromkeys(confine.FEATURES, "off")

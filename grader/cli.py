@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from grader import forkserver
+from grader.run import forkserver
 from grader.i18n import LANGUAGES, UnknownLanguage, _, choose, set_language
 
 COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gradescope")

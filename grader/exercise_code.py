@@ -1,7 +1,7 @@
 """Each exercise's code in a submission, as the similarity report compares it.
 
 A folder submission holds one file per exercise (``ex03_padding_stride.py``): that file is
-the exercise's code. A notebook's code cells (:func:`grader.submissions.notebook_code`) are
+the exercise's code. A notebook's code cells (:func:`grader.run.submissions.notebook_code`) are
 cut into exercises by their top-level definitions: a function or class the contract names
 (``pad2d``) belongs to its exercise, and a helper the contract does not name belongs to the
 exercise of the first definition that uses it (helpers of helpers likewise). Top-level
@@ -13,8 +13,8 @@ from __future__ import annotations
 import ast
 from functools import cache
 
-from grader import registry
-from grader.submissions import NOTEBOOK_MODULE, SubmissionSource
+from grader.engine import registry
+from grader.run.submissions import NOTEBOOK_MODULE, SubmissionSource
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 

@@ -8,7 +8,7 @@ the grader's feedback, never a traceback into the grader; the run ends with a po
 Options: ``--submission PATH`` grades another folder in the contract's layout instead of
 ``exercises/``; ``--profile student|grading``, ``--seed`` and ``--device cpu|cuda|auto``
 (also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE); ``--call-timeout SECONDS`` and
-``--call-memory MB`` bound each call of the student's code (:mod:`grader.limits`), so a run
+``--call-memory MB`` bound each call of the student's code (:mod:`grader.run.limits`), so a run
 always ends with its points table.
 """
 
@@ -37,16 +37,16 @@ def not_rewritten(*packages: str) -> None:
 
 not_rewritten("grader", "hypothesis")  # before the imports below
 
-from grader import registry  # noqa: E402
-from grader.exercise import Check, Exercise, Task, status_word  # noqa: E402
-from grader.feedback import earlier_same_failure, repeat_line  # noqa: E402
+from grader.engine import registry  # noqa: E402
+from grader.engine.exercise import Check, Exercise, Task, status_word  # noqa: E402
+from grader.engine.outcome import CheckResult  # noqa: E402
+from grader.engine.points import points_table  # noqa: E402
+from grader.engine.runner import Runner  # noqa: E402
+from grader.engine.settings import DeviceUnavailable, Settings, use_one_thread  # noqa: E402
 from grader.i18n import LANGUAGES, _, choose, set_language  # noqa: E402
-from grader.limits import Limits  # noqa: E402
-from grader.outcome import CheckResult  # noqa: E402
-from grader.points import points_table  # noqa: E402
-from grader.runner import Runner  # noqa: E402
-from grader.settings import DeviceUnavailable, Settings, use_one_thread  # noqa: E402
-from grader.target import InProcessTarget  # noqa: E402
+from grader.outputs.feedback import earlier_same_failure, repeat_line  # noqa: E402
+from grader.run.limits import Limits  # noqa: E402
+from grader.run.target import InProcessTarget  # noqa: E402
 
 RUNNERS = pytest.StashKey[dict]()
 RESULTS = pytest.StashKey[list]()

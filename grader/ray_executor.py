@@ -26,7 +26,7 @@ from typing import Any, Iterator, Sequence
 
 from grader.batch import Graded, Plan, Work, failure_reason, grade_exercise, versions
 from grader.i18n import _, ngettext
-from grader.submissions import SubmissionSource
+from grader.run.submissions import SubmissionSource
 
 INSTALL = "pip install 'convgrade[ray]'"
 GPU_SHARE = 0.125  # of a GPU reserved per task with --device cuda: up to 8 judges share one GPU

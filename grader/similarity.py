@@ -58,8 +58,8 @@ from copydetect.utils import find_fingerprint_overlap, get_copied_slices, winnow
 
 from grader.codenorm import Normalised, normalise
 from grader.exercise_code import exercise_code
+from grader.run.submissions import SubmissionSource
 from grader.stubs import make_stub
-from grader.submissions import SubmissionSource
 
 K = 25
 """Normalised characters in a k-gram (copydetect's default noise threshold): shorter matches are noise."""

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.settings import Settings
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings
+from grader.run.target import InProcessTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry
 from grader.batch import Plan, grade_class, results_document
-from grader.limits import Limits
-from grader.settings import Settings
-from grader.submissions import discover
+from grader.engine import registry
+from grader.engine.settings import Settings
+from grader.run.limits import Limits
+from grader.run.submissions import discover
 from tests.conftest import ROOT, SOLUTIONS
 
 UNTOUCHED = "ex04_shapes"
@@ -347,9 +347,9 @@ def test_a_partly_submitted_exercise_shows_its_points(tmp_path) -> None:
 
     from grader.batch import exercise_status
     from grader.commands.grade import summary_table
-    from grader.feedback_html import render_feedback
-    from grader.formats import gradescope_results, write_csv
-    from grader.formats_github import submission_markdown
+    from grader.outputs.feedback_html import render_feedback
+    from grader.outputs.formats import gradescope_results, write_csv
+    from grader.outputs.formats_github import submission_markdown
 
     folder = tmp_path / "pat"
     folder.mkdir()
@@ -375,7 +375,7 @@ def test_a_partly_submitted_exercise_shows_its_points(tmp_path) -> None:
 
 
 def test_one_bug_reads_as_one_block_in_the_json_and_the_html(tmp_path) -> None:
-    from grader.feedback_html import render_feedback
+    from grader.outputs.feedback_html import render_feedback
 
     [record] = grade_class(discover([str(ROOT / "examples" / "class" / "chen_flipped_kernel")]), PLAN, jobs=1)
     checks = {c["name"]: c for c in record["exercises"]["ex01_cross_correlation"]["checks"]}
@@ -394,9 +394,9 @@ def test_one_bug_reads_as_one_block_in_the_json_and_the_html(tmp_path) -> None:
 
 
 def test_a_notebook_cell_repeating_a_failure_shows_one_line() -> None:
-    from grader.exercise import Call
+    from grader.engine.exercise import Call
+    from grader.engine.outcome import CheckResult, Failure
     from grader.notebook.verdict import verdict_lines
-    from grader.outcome import CheckResult, Failure
 
     task = registry.get("ex01_cross_correlation").task("cust_conv2d")
     failure = Failure("failed", "cust_conv2d: result differs", call=Call((1,)))

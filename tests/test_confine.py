@@ -1,4 +1,4 @@
-"""grader/confine.py rule by rule: a forked process enters a sandbox, tries one thing, and reports
+"""grader/run/confine.py rule by rule: a forked process enters a sandbox, tries one thing, and reports
 what happened through a pipe opened before it entered (the one channel it keeps)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Callable
 
 import pytest
 
-from grader import cli, confine
+from grader import cli
+from grader.run import confine
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(bool(confine.probe().missing),
@@ -66,7 +67,7 @@ def test_own_files_and_the_runtime_are_readable(policy, tmp_path) -> None:
     assert sandboxed(lambda: str(len(Path(os.__file__).read_text()) > 0), policy)[0] == "True"
 
 
-@pytest.mark.parametrize("path", ["solutions/ex01_cross_correlation.py", "grader/sandbox.py", "README.md"])
+@pytest.mark.parametrize("path", ["solutions/ex01_cross_correlation.py", "grader/run/sandbox.py", "README.md"])
 def test_the_repository_is_not_readable(policy, path) -> None:
     assert sandboxed(lambda: (ROOT / path).read_text()[:10], policy)[0] == "PermissionError: EACCES"
 

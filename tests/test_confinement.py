@@ -1,4 +1,4 @@
-"""Hostile submissions against the batch grader's confinement (grader/confine.py).
+"""Hostile submissions against the batch grader's confinement (grader/run/confine.py).
 
 Each hostile submission attacks at import and again inside the call, and is graded in one batch
 beside two innocent classmates. The batch runs as the init of a PID namespace of its own
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import confine
+from grader.run import confine
 from tests.conftest import ROOT, fingerprint, own_pid_namespace
 
 EX01 = "ex01_cross_correlation.py"

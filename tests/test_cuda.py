@@ -9,11 +9,11 @@ import sys
 import pytest
 import torch
 
-from grader import registry
-from grader.judge import reference_result
-from grader.runner import Runner
-from grader.settings import Settings, full_float32_precision
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.judge import reference_result
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings, full_float32_precision
+from grader.run.target import InProcessTarget
 from tests.conftest import ROOT, SOLUTIONS
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; this machine has none")

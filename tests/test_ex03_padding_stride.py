@@ -11,11 +11,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader import registry
 from grader.catalog import ex03_padding_stride as ex03
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.run.target import InProcessTarget
 from tests.conftest import TEST_SETTINGS, failed, solution_source
 
 MODULE = "ex03_padding_stride"

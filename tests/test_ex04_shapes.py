@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader import registry
 from grader.catalog import ex04_shapes as ex04
-from grader.formulas import UnprovenFormula
+from grader.engine import registry
+from grader.engine.formulas import UnprovenFormula
 from tests.conftest import failed, solution_source
 
 MODULE = "ex04_shapes"

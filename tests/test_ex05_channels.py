@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader import registry
 from grader.catalog.ex05_channels import NOTES_MULTI_IN
-from grader.context import Context
-from grader.judge import Variant, judge_call
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.context import Context
+from grader.engine.judge import Variant, judge_call
+from grader.run.target import InProcessTarget
 from tests.conftest import ROOT, TEST_SETTINGS, failed, grade_folder
 
 MODULE = "ex05_channels"

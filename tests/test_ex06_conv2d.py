@@ -12,7 +12,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from grader import registry
 from grader.catalog.ex06_conv2d import (
     PADDING_MODES,
     backward_calls,
@@ -22,9 +21,10 @@ from grader.catalog.ex06_conv2d import (
     reference_conv2d_backward,
     reference_im2col,
 )
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.run.target import InProcessTarget
 from tests.conftest import TEST_SETTINGS, solution_source
 
 MODULE = "ex06_conv2d"

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from grader import registry
 from grader.catalog.ex07_transposed import bound_arguments
+from grader.engine import registry
 from tests.conftest import failed, solution_source
 
 MODULE = "ex07_transposed"

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import forkserver
+from grader.run import forkserver
 from grader.batch import start_judge
-from grader.limits import Limits
-from grader.sandbox import WorkerTarget
+from grader.run.limits import Limits
+from grader.run.sandbox import WorkerTarget
 from tests.conftest import ROOT
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry
+from grader.engine import registry
 from grader.i18n import current_language, set_language, translations
 from grader.release.autograder import NOT_FOUND, locate
 from grader.release.gradescope import ZIP_NAME, build_autograder, write_autograder, zip_tree

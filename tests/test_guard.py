@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.guard import Guard, ForbiddenCall, tampering
+from grader.run.guard import ForbiddenCall, Guard, tampering
 from tests.conftest import failed
 
 EX01 = "ex01_cross_correlation"
@@ -290,8 +290,7 @@ def test_a_library_imported_after_the_grader_is_refused_by_its_public_name(tmp_p
     ``correlate2d`` from ``scipy.signal`` gets the refusing wrapper, named after the public module."""
     import sys
 
-    from grader import libraries
-
+    from grader.run import libraries
     if "scipy" in sys.modules or __import__("importlib").util.find_spec("scipy") is not None:
         pytest.skip("the real scipy is installed: test_scipy_correlate2d_is_refused_and_named covers it")
     package = tmp_path / "scipy"
@@ -302,8 +301,8 @@ def test_a_library_imported_after_the_grader_is_refused_by_its_public_name(tmp_p
     monkeypatch.syspath_prepend(str(tmp_path))
     libraries.install()
     try:
-        from scipy.signal import correlate2d
-        from scipy._signaltools import correlate2d as inner
+        from scipy.signal import correlate2d  # first: importing it patches the library
+        from scipy._signaltools import correlate2d as inner  # so this name is bound to the wrapper
 
         assert correlate2d(1, 2) == "computed"  # outside a by-hand function it passes through
         for call in (correlate2d, inner):
@@ -317,7 +316,7 @@ def test_a_library_imported_after_the_grader_is_refused_by_its_public_name(tmp_p
 
 
 def test_numpy_correlate_is_refused_in_the_worker_too() -> None:
-    from grader.sandbox import Limits, WorkerTarget
+    from grader.run.sandbox import Limits, WorkerTarget
 
     files = {f"{EX01}.py": NUMPY_CORRELATE.format(imports="", correlate="np.correlate")}
     X, K = torch.arange(12.0).reshape(3, 4), torch.ones(2, 2)

@@ -36,7 +36,7 @@ def test_catalog_holds_exactly_the_messages_the_code_uses(language: str, templat
 
 def test_the_code_marks_messages_everywhere_students_read(template: Catalog) -> None:
     files = {path for message in template for path, _line in message.locations}
-    for module in ("grader/feedback.py", "grader/checks.py", "grader/points.py", "grader/cli.py",
+    for module in ("grader/outputs/feedback.py", "grader/engine/checks.py", "grader/engine/points.py", "grader/cli.py",
                    "grader/catalog/ex01_cross_correlation.py", "grader/catalog/ex11_fcn.py"):
         assert module in files, f"{module} marks no message for translation"
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import torch
 
-from grader import registry
-from grader.exercise import Exercise, Mistake, Task
-from grader.judge import map_tensors
-from grader.mistakes import recognise
-from grader.outcome import CallOutcome, Failure
-from grader.runner import Runner
-from grader.target import InProcessTarget
+from grader.engine import registry
+from grader.engine.exercise import Exercise, Mistake, Task
+from grader.engine.judge import map_tensors
+from grader.engine.mistakes import recognise
+from grader.engine.outcome import CallOutcome, Failure
+from grader.engine.runner import Runner
+from grader.run.target import InProcessTarget
 from tests.conftest import SOLUTIONS, TEST_SETTINGS
 
 
@@ -48,8 +48,8 @@ class InjectedTarget:
 
     def _call_procedure(self, args: tuple, kwargs: dict[str, Any], procedure: str) -> CallOutcome:
         """A grader procedure run on the stand-in (a class, or a function such as a formula that
-        grader.formulas:call_each calls on a whole grid)."""
-        from grader.target import resolve_procedure
+        grader.engine.formulas:call_each calls on a whole grid)."""
+        from grader.run.target import resolve_procedure
 
         value = resolve_procedure(procedure)(self.mistake.apply, *args, **kwargs)
         return CallOutcome(value=value, inputs_after=(args, kwargs))

@@ -30,8 +30,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, IgnorePattern
 from traitlets.config import PyFileConfigLoader
 
-from grader import registry
 from grader.commands import nbgrader as nbgrader_command
+from grader.engine import registry
+from grader.engine.settings import DEFAULT_SEED
 from grader.i18n import current_language, set_language, translations
 from grader.notebook import arm, cells, integrity, judge
 from grader.notebook.answers import split
@@ -39,7 +40,6 @@ from grader.notebook.autograde import DeferredExecute, student_code
 from grader.notebook.cellcode import module_code
 from grader.notebook.intro import HOW_IT_IS_GRADED
 from grader.notebook.verdict import NotebookGrader
-from grader.settings import DEFAULT_SEED
 from grader.stubs import STUB_LINE
 from tests.conftest import SOLUTIONS
 
@@ -108,8 +108,8 @@ PATCH_CHEAT = ("""
     torch.Tensor.__ne__ = lambda self, other: torch.zeros_like(self, dtype=torch.bool)
     torch.Tensor.any = lambda self, *args, **kwargs: torch.tensor(False)
     try:  # the grader's comparison, as the kernel (or a worker) sees it
-        import grader.compare
-        grader.compare.compare = lambda *args, **kwargs: None
+        import grader.engine.compare
+        grader.engine.compare.compare = lambda *args, **kwargs: None
     except ImportError:
         pass
 """, """

@@ -21,10 +21,10 @@ import torch
 
 from grader import cli
 from grader.batch import Plan, grade_class
+from grader.engine.settings import Settings
 from grader.ray_executor import INSTALL, RayExecutor, task_options, version_mismatch
-from grader.limits import Limits
-from grader.settings import Settings
-from grader.submissions import SubmissionSource, discover
+from grader.run.limits import Limits
+from grader.run.submissions import SubmissionSource, discover
 from tests.conftest import ROOT, SOLUTIONS
 
 EX01, EX04 = "ex01_cross_correlation", "ex04_shapes"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import registry, stubs
+from grader import stubs
+from grader.engine import registry
 from tests.conftest import EXERCISES, SOLUTIONS, grade_folder
 
 EXERCISES_IN_REGISTRY = [e.module for e in registry.all_exercises()]

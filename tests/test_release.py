@@ -16,18 +16,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import registry
 from grader.batch import Plan, grade_class, results_document
-from grader.formats_github import definition_lines, summary_markdown, workflow_command, write_github
+from grader.engine import registry
+from grader.engine.settings import Settings
 from grader.i18n import current_language, set_language, translations
+from grader.outputs.formats_github import definition_lines, summary_markdown, workflow_command, write_github
 from grader.release.bundle import SETUP_COMMENT, build_release
 from grader.release.leaks import LeakError, find_leaks
 from grader.release.tree import LEFT_OUT, python_version
 from grader.release.workflow import GRADE_COMMAND, GRADER_DIR, HEADER, STEPS, STUDENT_DIR, WORKFLOW_PATH, GraderPin
-from grader.limits import Limits
-from grader.settings import Settings
+from grader.run.limits import Limits
+from grader.run.submissions import discover
 from grader.stubs import BEGIN, make_stub
-from grader.submissions import discover
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
 
 PIN = GraderPin("instructor/convgrade", "0123456789abcdef0123456789abcdef01234567")
@@ -377,7 +377,7 @@ def test_pytest_in_a_chinese_bundle_speaks_chinese(bundle_zh: Path):
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     stub = ZH("{name}: not implemented yet")
-    assert stub != "{name}: not implemented yet", "the Chinese catalog lacks grader.target's stub message"
+    assert stub != "{name}: not implemented yet", "the Chinese catalog lacks grader.run.target's stub message"
     assert stub.format(name="cust_conv2d") in run.stdout, run.stdout[-3000:]
 
 

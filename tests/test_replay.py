@@ -1,4 +1,4 @@
-"""Drawn inputs and references kept per run (grader.replay): the same results as without them,
+"""Drawn inputs and references kept per run (grader.engine.replay): the same results as without them,
 byte for byte; a failing student still shrinks from their own counterexample."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import json
 import textwrap
 from pathlib import Path
 
-from grader import registry, replay
+from grader.engine import registry, replay
 from grader.batch import Plan, grade_class, results_document
-from grader.limits import Limits
-from grader.runner import Runner
-from grader.settings import Settings
-from grader.submissions import discover
-from grader.target import InProcessTarget
+from grader.run.limits import Limits
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings
+from grader.run.submissions import discover
+from grader.run.target import InProcessTarget
 from tests.conftest import ROOT, SOLUTIONS
 
 EX01 = "ex01_cross_correlation"

@@ -17,13 +17,13 @@ from markupsafe import escape
 
 from grader.batch import Plan, grade_class, results_document
 from grader.commands import report as report_command
-from grader.feedback_html import page_names, render_feedback, write_feedback_html
-from grader.formats import write_json
-from grader.pictures import counterexample_figure, counterexample_png
-from grader.report import render_report, summarise
-from grader.limits import Limits
-from grader.settings import Settings
-from grader.submissions import discover
+from grader.engine.settings import Settings
+from grader.outputs.feedback_html import page_names, render_feedback, write_feedback_html
+from grader.outputs.formats import write_json
+from grader.outputs.pictures import counterexample_figure, counterexample_png
+from grader.outputs.report import render_report, summarise
+from grader.run.limits import Limits
+from grader.run.submissions import discover
 from tests.browser import CHROMIUM, browse
 from tests.conftest import SOLUTIONS
 

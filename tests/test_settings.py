@@ -9,7 +9,7 @@ import sys
 
 from tests.conftest import ROOT
 
-SHOW = ("from grader.settings import Settings; from grader.ledger.search import HUNT; "
+SHOW = ("from grader.engine.settings import Settings; from grader.ledger.search import HUNT; "
         "print(Settings.make('student').hypothesis, Settings.make('grading').hypothesis, HUNT, sep='\\n')")
 
 

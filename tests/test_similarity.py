@@ -16,16 +16,23 @@ from grader.codenorm import normalise
 from grader.commands import report as report_command
 from grader.commands import similarity as similarity_command
 from grader.exercise_code import notebook_parts
-from grader.report import render_report
-from grader.similarity import (MIN_SCORE, MIN_Z, REFERENCE, compare_class, compare_exercise, is_unusual,
-                               matched_spans)
-from grader.similarity_page import render_similarity, runs
+from grader.outputs.report import render_report
+from grader.outputs.similarity_page import render_similarity, runs
+from grader.run.submissions import discover
+from grader.similarity import MIN_SCORE, MIN_Z, REFERENCE, compare_class, compare_exercise, is_unusual, matched_spans
 from grader.stubs import make_stub
-from grader.submissions import discover
 from tests.browser import CHROMIUM, browse
 from tests.conftest import SOLUTIONS
-from tests.similarity_class import (EX01, SHARED, SHARED_RENAMED_CELLS, SHIFTED, STUBS, UNFOLDED,
-                                    model_answer_renamed, write_class)
+from tests.similarity_class import (
+    EX01,
+    SHARED,
+    SHARED_RENAMED_CELLS,
+    SHIFTED,
+    STUBS,
+    UNFOLDED,
+    model_answer_renamed,
+    write_class,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ import time
 import pytest
 import torch
 
-from grader import codec, timings
-from grader.limits import Limits
-from grader.outcome import Abort
-from grader.sandbox import WorkerTarget
+from grader.engine import timings
+from grader.run import codec
+from grader.run.limits import Limits
+from grader.engine.outcome import Abort
+from grader.run.sandbox import WorkerTarget
 
 
 def through_torch_save(value: object) -> object:

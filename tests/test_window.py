@@ -7,7 +7,7 @@ import re
 
 import torch
 
-from grader.window import spatial_window
+from grader.engine.window import spatial_window
 from tests.conftest import SOLUTIONS
 
 EX01, EX06 = "ex01_cross_correlation", "ex06_conv2d"
@@ -55,8 +55,8 @@ def conv2d(input, weight, *args, **kwargs):
 
 def test_the_html_page_outlines_the_window_on_the_input(tmp_path) -> None:
     from grader.batch import grade_class, results_document
-    from grader.feedback_html import render_feedback
-    from grader.submissions import discover
+    from grader.outputs.feedback_html import render_feedback
+    from grader.run.submissions import discover
     from tests.test_batch import PLAN
 
     folder = tmp_path / "wen"

@@ -1,1 +1,1 @@
-"""One module per exercise file of the contract; each calls grader.registry.register once."""
+"""One module per exercise file of the contract; each calls grader.engine.registry.register once."""

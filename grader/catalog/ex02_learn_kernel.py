@@ -17,15 +17,15 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
-from grader.checks import run_property
-from grader.compare import compare
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
+from grader.engine import strategies
+from grader.engine.checks import run_property
+from grader.engine.compare import compare
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
+from grader.engine.judge import Variant, as_received, prepare, refuse
+from grader.engine.outcome import CheckFailed, Failure
+from grader.engine.registry import register
 from grader.i18n import N_, _, ngettext
-from grader.judge import Variant, as_received, prepare, refuse
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
 
 
 def cross_correlate(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

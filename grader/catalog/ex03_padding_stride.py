@@ -11,13 +11,13 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
-from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
+from grader.engine import checks, strategies
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
+from grader.engine.judge import Variant, judge_call
+from grader.engine.registry import register
+from grader.engine.window import Window, arguments, spatial_window
 from grader.i18n import N_
-from grader.judge import Variant, judge_call
-from grader.registry import register
-from grader.window import Window, arguments, spatial_window
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -63,7 +63,7 @@ def reference_conv2d_strided(X: torch.Tensor, K: torch.Tensor, stride: Any = 1, 
 
 # --- classic mistakes ----------------------------------------------------------------------------
 # Each has the reference's signature and returns what code making the mistake returns (float64,
-# CPU); grader.mistakes names the mistake when a failing result equals it.
+# CPU); grader.engine.mistakes names the mistake when a failing result equals it.
 
 
 def mistake_pad_order_tblr(X: torch.Tensor, padding: tuple[int, int, int, int], mode: str = "zeros") -> torch.Tensor:

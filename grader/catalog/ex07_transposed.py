@@ -11,16 +11,16 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
 from grader.catalog.ex06_conv2d import CROP_MINUS_ZERO, empty_where_unpadded
-from grader.compare import compare
-from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.feedback import value_lines
+from grader.engine import checks, strategies
+from grader.engine.compare import compare
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
+from grader.engine.judge import Variant, as_received, judge_call, reference_result
+from grader.engine.outcome import CheckFailed, Failure
+from grader.engine.registry import register
 from grader.i18n import N_, _
-from grader.judge import Variant, as_received, judge_call, reference_result
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
+from grader.outputs.feedback import value_lines
 
 # --- references --------------------------------------------------------------------------------
 

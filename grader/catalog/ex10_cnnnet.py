@@ -16,15 +16,15 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks
-from grader.compare import compare, describe_type
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
+from grader.engine import checks
+from grader.engine.compare import compare, describe_type
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
+from grader.engine.judge import Variant, refuse
+from grader.engine.modeltasks import fit, forward, named, seeded
+from grader.engine.outcome import CheckFailed, Failure
+from grader.engine.registry import register
 from grader.i18n import N_, _
-from grader.judge import Variant, refuse
-from grader.modeltasks import fit, forward, named, seeded
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
 
 PROCEDURES = "grader.catalog.ex10_cnnnet"
 SEED = 20240610  # seeds the reference weights, the images and the student's initialisation

@@ -16,15 +16,15 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from grader.checks import run_property
-from grader.compare import describe_type
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task
+from grader.engine.checks import run_property
+from grader.engine.compare import describe_type
+from grader.engine.context import Context
+from grader.engine.exercise import Call, Check, Exercise, Mistake, Task
+from grader.engine.judge import refuse
+from grader.engine.modeltasks import fit, forward, named, seeded
+from grader.engine.outcome import CheckFailed, Failure
+from grader.engine.registry import register
 from grader.i18n import N_, _
-from grader.judge import refuse
-from grader.modeltasks import fit, forward, named, seeded
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
 
 PROCEDURES = "grader.catalog.ex11_fcn"
 SEED = 20240611

@@ -16,15 +16,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader import confine, registry
 from grader.batch import LocalExecutor, Plan, default_jobs, grade_class, results_document
-from grader.exercise import status_word
-from grader.formats import FORMATS, write_all
+from grader.engine import registry
+from grader.engine.exercise import status_word
+from grader.engine.settings import DEFAULT_SEED, DeviceUnavailable, Settings
 from grader.i18n import _, current_language, ngettext
-from grader.limits import Limits
+from grader.outputs.formats import FORMATS, write_all
 from grader.ray_executor import RayExecutor, RayUnavailable
-from grader.settings import DEFAULT_SEED, DeviceUnavailable, Settings
-from grader.submissions import discover
+from grader.run import confine
+from grader.run.limits import Limits
+from grader.run.submissions import discover
 
 
 def _formats(text: str) -> list[str]:

@@ -9,10 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader import registry
+from grader.engine import registry
+from grader.engine.settings import DEFAULT_SEED
 from grader.i18n import _
 from grader.notebook.course import Build, write_course
-from grader.settings import DEFAULT_SEED
 from grader.stubs import ROOT
 
 

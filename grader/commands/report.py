@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.feedback_html import write_feedback_html
-from grader.i18n import _
 from grader.commands.similarity import add_solutions_option, similarity_of
-from grader.report import summarise, write_report
+from grader.i18n import _
+from grader.outputs.feedback_html import write_feedback_html
+from grader.outputs.report import summarise, write_report
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -1,6 +1,6 @@
 """``convgrade similarity SUBMISSION... [--html similarity.html] [--json] [--solutions DIR]``:
 the pairs of submissions whose code is unusually similar for this class, per exercise
-(:mod:`grader.similarity`), as one self-contained HTML page (:mod:`grader.similarity_page`)
+(:mod:`grader.similarity`), as one self-contained HTML page (:mod:`grader.outputs.similarity_page`)
 and optionally as JSON on the standard output."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.i18n import _, ngettext
+from grader.outputs.similarity_page import write_similarity
+from grader.run.submissions import discover
 from grader.similarity import SimilarityReport, compare_class
-from grader.similarity_page import write_similarity
 from grader.stubs import ROOT
-from grader.submissions import discover
 
 DEFAULT_SOLUTIONS = ROOT / "solutions"
 

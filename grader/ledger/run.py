@@ -16,12 +16,12 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
-from grader.digits import significant_digits
+from grader.engine.digits import significant_digits
 from grader.ledger.record import Claim, Evidence, Verdict
 from grader.ledger.subjects import ListingMissing
 
 SEED = 0  # torch's generator, before each claim
-DIGITS = 3  # significant digits of the numbers in the evidence (grader.digits)
+DIGITS = 3  # significant digits of the numbers in the evidence (grader.engine.digits)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 from hypothesis.strategies import SearchStrategy
 
+from grader.engine.settings import pinned
 from grader.ledger.record import Evidence, Verdict
-from grader.settings import pinned
 
 Config = Mapping[str, int]
 ClaimAt = Callable[[Config], "str | None"]

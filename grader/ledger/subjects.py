@@ -20,11 +20,11 @@ from typing import Any
 
 import torch
 
-from grader import registry
-from grader.outcome import CheckResult, Failure
-from grader.runner import Runner
-from grader.settings import DEFAULT_SEED, Settings
-from grader.target import InProcessTarget, Submission
+from grader.engine import registry
+from grader.engine.outcome import CheckResult, Failure
+from grader.engine.runner import Runner
+from grader.engine.settings import DEFAULT_SEED, Settings
+from grader.run.target import InProcessTarget, Submission
 
 LISTINGS = Path(__file__).resolve().parent / "listings"
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from nbformat import NotebookNode
 
-from grader.exercise import Exercise
+from grader.engine.exercise import Exercise
 from grader.i18n import _
 from grader.notebook import cells
 

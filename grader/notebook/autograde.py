@@ -23,15 +23,15 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Enum, Integer, Unicode
 
 from grader.batch import counterexample_matrices
+from grader.engine.outcome import CheckResult
+from grader.engine.settings import DEFAULT_SEED, Settings
 from grader.i18n import DEFAULT, LANGUAGES, _, set_language
 from grader.notebook import cells
 from grader.notebook.cellcode import module_code, uses_session
 from grader.notebook.kernel import DEFER_VARIABLE, DEFERRED, CheckFailedError
 from grader.notebook.kernelspec import KERNEL_NAME, spec_manager
 from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
-from grader.outcome import CheckResult
-from grader.pictures import counterexample_png
-from grader.settings import DEFAULT_SEED, Settings
+from grader.outputs.pictures import counterexample_png
 
 
 class DeferredExecute(Execute):

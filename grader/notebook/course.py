@@ -15,7 +15,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
-from grader.exercise import Exercise
+from grader.engine.exercise import Exercise
 from grader.i18n import current_language
 from grader.notebook import answers, arm, config, intro, kernelspec, tests
 

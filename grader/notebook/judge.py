@@ -22,10 +22,10 @@ import os
 import sys
 from typing import Any, TextIO
 
+from grader.engine.settings import Settings
 from grader.i18n import DEFAULT, set_language
 from grader.notebook.cellcode import module_code
 from grader.notebook.verdict import NotebookGrader, verdict_lines, warm
-from grader.settings import Settings
 
 
 def answer(grader: NotebookGrader, request: dict[str, Any]) -> dict[str, Any]:

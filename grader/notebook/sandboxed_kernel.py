@@ -3,7 +3,7 @@
 (``-I``: the working directory, the student's folder, is not on the path of this process, which
 runs unconfined until step 3).
 
-It is ipykernel, started in this process after :func:`grader.confine.enter` (Landlock restricts
+It is ipykernel, started in this process after :func:`grader.run.confine.enter` (Landlock restricts
 only the calling thread and the threads it starts later, so confinement comes before ipykernel
 starts any). In order:
 
@@ -42,9 +42,9 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from grader import confine
 from grader.i18n import LANGUAGES, _, translations
 from grader.notebook.kernel import DEFER_VARIABLE
+from grader.run import confine
 
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 """The connection file's ports, each bound by the kernel."""
@@ -52,7 +52,7 @@ PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 PASSED_VARIABLES = (DEFER_VARIABLE,)
-"""Variables the kernel keeps besides :data:`grader.confine.KEPT_VARIABLES`."""
+"""Variables the kernel keeps besides :data:`grader.run.confine.KEPT_VARIABLES`."""
 
 KERNEL_OPTIONS = ("--HistoryManager.enabled=False", "--IPKernelApp.parent_handle=1")
 """ipykernel options: no history database (nothing may be written); the parent is init, pid 1

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from nbformat import NotebookNode
 
-from grader.exercise import Check, Exercise, Task
+from grader.engine.exercise import Check, Exercise, Task
 from grader.i18n import _
 from grader.notebook import cells
 from grader.notebook.cellcode import SESSION

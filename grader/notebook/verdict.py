@@ -1,7 +1,7 @@
 """Grading the code of a notebook's cells with the registry's checks.
 
 The cells become the exercise's module (``ex01_cross_correlation.py``), which a confined worker
-(:class:`grader.sandbox.WorkerTarget`) loads and calls; the comparison with the reference runs
+(:class:`grader.run.sandbox.WorkerTarget`) loads and calls; the comparison with the reference runs
 in this process, where no student code ever ran. Used by the kernel's judge process
 (:mod:`grader.notebook.judge`) and by the autograde step (:mod:`grader.notebook.autograde`).
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 import multiprocessing.forkserver
 from typing import Any
 
-from grader import registry
-from grader.exercise import Check, Task, status_word
-from grader.feedback import earlier_same_failure, repeat_line
+from grader.engine import registry
+from grader.engine.exercise import Check, Task, status_word
+from grader.engine.outcome import CheckResult
+from grader.engine.runner import Runner
+from grader.engine.settings import Settings
 from grader.i18n import _
-from grader.limits import Limits
-from grader.outcome import CheckResult
-from grader.runner import Runner
-from grader.sandbox import WorkerTarget, context
-from grader.settings import Settings
+from grader.outputs.feedback import earlier_same_failure, repeat_line
+from grader.run.limits import Limits
+from grader.run.sandbox import WorkerTarget, context
 
 
 def warm() -> None:

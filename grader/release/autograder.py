@@ -3,7 +3,7 @@
 The zip's ``run_autograder`` runs ``python -m grader.release.autograder ROOT``, where ROOT is
 Gradescope's ``/autograder`` (or ``$CONVGRADE_AUTOGRADER_ROOT``, to run it anywhere else): the
 student's files are in ``ROOT/submission``, the results go to ``ROOT/results/results.json`` in
-Gradescope's format (:func:`grader.formats.gradescope_results`: a test per check, with its score,
+Gradescope's format (:func:`grader.outputs.formats.gradescope_results`: a test per check, with its score,
 max_score, name, output and visibility, and the total score). The submission is graded like
 ``convgrade grade``: in confined workers, with the grading profile and its fixed seed (or
 CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE), its messages in the language of
@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 from grader.batch import Plan, grade_class
-from grader.formats import gradescope_results
+from grader.engine.settings import Settings
 from grader.i18n import N_, _, choose, current_language, set_language
-from grader.limits import Limits
-from grader.settings import Settings
-from grader.submissions import EXERCISE_FILE, SubmissionSource, discover
+from grader.outputs.formats import gradescope_results
+from grader.run.limits import Limits
+from grader.run.submissions import EXERCISE_FILE, SubmissionSource, discover
 
 NOT_FOUND = N_("no exercise files found in the submission: upload files such as ex01_cross_correlation.py "
                "(or the repository holding them in exercises/, or one notebook)")

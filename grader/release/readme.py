@@ -3,11 +3,11 @@ points of every exercise, read from the registry; in the current language (:mod:
 
 from __future__ import annotations
 
-from grader import registry
+from grader.engine import registry
 from grader.i18n import _
-from grader.limits import Limits
 from grader.release.tree import pip_install, python_version
 from grader.release.workflow import WORKFLOW_PATH
+from grader.run.limits import Limits
 
 SETUP = pip_install(".venv/bin/python", ".", "constraints.txt", editable=True)
 

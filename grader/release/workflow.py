@@ -5,7 +5,7 @@ The grader (its checks, points and references) is installed from the instructor'
 a pinned commit, never from the student's repository: only ``exercises/*.py`` is read from
 there. ``convgrade grade exercises --format github`` then writes the points and every failure's
 counterexample to the run's job summary and annotates the failing functions
-(:mod:`grader.formats_github`). The student can edit this file like any other in their
+(:mod:`grader.outputs.formats_github`). The student can edit this file like any other in their
 repository, so a run is feedback; the grade of record is the instructor's own run.
 
 The workflow is written in the current language (:mod:`grader.i18n`): its comments and step

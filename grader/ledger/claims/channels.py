@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
-from grader.digits import number
-from grader.feedback import summary
+from grader.engine import strategies
+from grader.engine.digits import number
 from grader.ledger.record import Claim, Verdict
 from grader.ledger.search import hunt, hunted, seeded_tensor
+from grader.outputs.feedback import summary
 
 Example = tuple[torch.Tensor, ...]
 

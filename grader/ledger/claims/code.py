@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from grader.feedback import summary
+from grader.engine.outcome import CheckResult
+from grader.engine.settings import DEFAULT_SEED
 from grader.ledger import subjects
 from grader.ledger.record import Claim, Evidence, Verdict
-from grader.outcome import CheckResult
-from grader.settings import DEFAULT_SEED
+from grader.outputs.feedback import summary
 
 
 def _headline(result: CheckResult) -> str:

@@ -20,12 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from grader.engine.outcome import Failure
 from grader.ledger import subjects
 from grader.ledger.claims.transposed import transposed_size
 from grader.ledger.measure import conv_size
 from grader.ledger.record import Claim, Evidence, Verdict
 from grader.ledger.search import Config, Feature, split
-from grader.outcome import Failure
 
 # --- the CNNNet of section 1 --------------------------------------------------------------------
 

@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
+from grader.engine import strategies
 from grader.ledger import measure
-from grader.ledger.subjects import run_script
 from grader.ledger.record import Claim, Evidence, Verdict
 from grader.ledger.search import Config, Feature, hunt, integers, proof, seeded_tensor, split
+from grader.ledger.subjects import run_script
 
 Size = Any  # an int or a sympy expression
 

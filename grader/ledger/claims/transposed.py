@@ -15,12 +15,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
-from grader.feedback import matrix_lines, summary
+from grader.engine import strategies
 from grader.ledger import measure
 from grader.ledger.claims.shapes import Size, torch_h_out
 from grader.ledger.record import Claim, Evidence, Verdict
 from grader.ledger.search import Config, half_integers, hunt, hunted, integers, proof, seeded_tensor, split
+from grader.outputs.feedback import matrix_lines, summary
 
 
 def notes_conv_matrix(K: torch.Tensor, h: int, w: int) -> torch.Tensor:

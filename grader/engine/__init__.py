@@ -1,0 +1,1 @@
+"""The engine: exercise records, strategies, checks, judging and comparison, mistakes."""

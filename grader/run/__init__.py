@@ -1,0 +1,1 @@
+"""The runtime that runs student code: targets, the confined sandbox, the codec, the guard, limits."""

@@ -1,0 +1,23 @@
+"""Imported once by the worker forkserver, so each forked worker (and judge) starts warm:
+torch (with one intra-op thread), the whole catalog (whose procedures run inside workers), the
+message catalogs of every language (a worker reports in its judge's language), what confinement
+the kernel gives (probed once here, not in every worker), and the guard's first use (torch's
+dispatch modes import and initialise machinery worth seconds on first use)."""
+
+import torch
+
+from grader.engine import registry
+from grader.engine.settings import use_one_thread
+from grader.i18n import LANGUAGES, translations
+from grader.run import confine
+from grader.run.guard import Guard
+
+use_one_thread()
+confine.probe()
+registry.all_exercises()
+for language in LANGUAGES:
+    translations(language)
+with Guard("by_hand"):
+    torch.ones(2, 2).sum()
+with Guard(None):
+    torch.ones(2, 2).sum()
