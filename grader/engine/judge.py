@@ -128,10 +128,10 @@ def send_call(task: Task, ctx: Context, call: Call, variant: Variant, ahead: boo
     shown = as_received(call, variant)
     args, kwargs = prepare(call, variant, ctx.settings.device)
     before = (map_tensors(args, lambda t: t.detach().clone()), map_tensors(kwargs, lambda t: t.detach().clone()))
-    first = ctx.send(task, args, kwargs)
+    first = ctx.send(task, args, kwargs, inputs=variant.judge_inputs)
 
     def repeat() -> Callable[[], CallOutcome]:
-        return ctx.send(task, *prepare(call, variant, ctx.settings.device))
+        return ctx.send(task, *prepare(call, variant, ctx.settings.device), inputs=False)
 
     second = repeat() if variant.repeat and ahead else None
 

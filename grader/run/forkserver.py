@@ -17,8 +17,9 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing import forkserver, resource_tracker
 
-PRELOAD = ["torch", "grader.run.sandbox", "grader.run.target", "grader.run.preload"]
-"""What the server imports before it forks anyone."""
+PRELOAD = ["torch", "grader.run.sandbox", "grader.run.target", "grader.run.preload", "grader.batch"]
+"""What the server imports before it forks anyone (the judges' module too: a worker deletes
+every grader module from ``sys.modules`` before any student code runs)."""
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
 

@@ -347,16 +347,17 @@ class WorkerTarget:
         return self.submit(module, name, args, kwargs, forbidden=forbidden, procedure=procedure)()
 
     def submit(self, module: str, name: str, args: tuple, kwargs: dict[str, Any], *,
-               forbidden: str | None, procedure: str | None = None) -> Callable[[], CallOutcome]:
+               forbidden: str | None, procedure: str | None = None, inputs: bool = True) -> Callable[[], CallOutcome]:
         """:meth:`call`, in two steps: the request is sent now (or as soon as the requests sent
         ahead of it leave room), and the returned function waits for its outcome. Outcomes must
         be asked for in the order of the submits; one not asked for is read and dropped before
-        the next that is."""
+        the next that is. Without ``inputs``, the worker does not send the arguments back as the
+        call left them (the outcome's ``inputs_after`` are then the arguments as sent)."""
         failure = self.presence(module, name)
         if failure:
             raise Abort(failure)
-        ticket = _Ticket(codec.dumps(("call", module, name, args, kwargs, forbidden, procedure, procedure is None)),
-                         name)
+        want_inputs = inputs and procedure is None
+        ticket = _Ticket(codec.dumps(("call", module, name, args, kwargs, forbidden, procedure, want_inputs)), name)
         self._queue.append(ticket)
         self._pump()
 
