@@ -10,6 +10,12 @@ sample class graded with confinement on and off. The similarity row times ``conv
 grading the same submissions in the same run (on a sample when grading them all would take
 too long, extrapolated per submission; the row says which). Run with ``benchmarks/run``
 (``benchmarks/run --only similarity --similarity 300`` for that row alone).
+
+The throughput rows (``--only throughput``) compare the stubs' run with the bare imports it
+pays, the generated ex01 class with nbgrader and with the in-process floor
+(:mod:`benchmarks.floor`, which must grade it identically), and ``--complete N`` complete
+submissions; ``--profile-batch`` prints where a batch's time goes instead
+(:mod:`grader.engine.timings`).
 """
 
 from __future__ import annotations
