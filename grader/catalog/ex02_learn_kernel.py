@@ -17,15 +17,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
-from grader.checks import run_property
-from grader.compare import compare
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
-from grader.i18n import N_, _, ngettext
-from grader.judge import Variant, as_received, prepare, refuse
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
+from grader.api import (
+    _, as_received, Call, Check, CheckFailed, compare, Context, Exercise, Failure, Mistake, N_, ngettext,
+    prepare, refuse, register, run_property, strategies, Task, Tolerance, Variant,
+)
 
 
 def cross_correlate(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

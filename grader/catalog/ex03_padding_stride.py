@@ -11,13 +11,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
-from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.i18n import N_
-from grader.judge import Variant, judge_call
-from grader.registry import register
-from grader.window import Window, arguments, spatial_window
+from grader.api import (
+    arguments, Call, Check, checks, Context, ErrorCase, Exercise, judge_call, Mistake, N_, register,
+    spatial_window, strategies, Task, Variant, Window,
+)
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 

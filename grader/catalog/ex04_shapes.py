@@ -11,11 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader import formulas
-from grader.exercise import Call, Exercise, Mistake, Task
-from grader.formulas import SYMBOLIC, nonnegative, positive
-from grader.i18n import N_
-from grader.registry import register
+from grader.api import Call, Exercise, formulas, Mistake, N_, nonnegative, positive, register, SYMBOLIC, Task
 
 # --- the sizes torch produces: the references ------------------------------------------------
 # One axis is measured: the height of an (n, 1) input. Convolution and the weight use meta

@@ -10,11 +10,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
-from grader.exercise import Call, Exercise, Mistake, Task
-from grader.i18n import N_
-from grader.registry import register
-from grader.window import Window, arguments, spatial_window
+from grader.api import (
+    arguments, Call, checks, Exercise, Mistake, N_, register, spatial_window, strategies, Task, Window,
+)
 
 
 def reference_conv2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

@@ -12,16 +12,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks
+from grader.api import (
+    arguments, as_pair, Call, Check, checks, Context, ErrorCase, Exercise, int_or_pair, judge_call, Mistake,
+    N_, register, span, spatial_window, Task, tensors, Variant, Window,
+)
 from grader.catalog.ex03_padding_stride import SAME_HALF_KERNEL, half_kernel_sides
 from grader.catalog.ex05_channels import NOTES_MULTI_IN
-from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.i18n import N_
-from grader.judge import Variant, judge_call
-from grader.registry import register
-from grader.window import Window, arguments, spatial_window
-from grader.strategies import as_pair, int_or_pair, span, tensors
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_CHANNELS = 4  # input and output channels; groups divide both

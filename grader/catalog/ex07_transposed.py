@@ -11,16 +11,11 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
+from grader.api import (
+    _, as_received, Call, Check, CheckFailed, checks, compare, Context, ErrorCase, Exercise, Failure,
+    judge_call, Mistake, N_, reference_result, register, strategies, Task, value_lines, Variant,
+)
 from grader.catalog.ex06_conv2d import CROP_MINUS_ZERO, empty_where_unpadded
-from grader.compare import compare
-from grader.context import Context
-from grader.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.feedback import value_lines
-from grader.i18n import N_, _
-from grader.judge import Variant, as_received, judge_call, reference_result
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
 
 # --- references --------------------------------------------------------------------------------
 

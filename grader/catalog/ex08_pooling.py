@@ -10,11 +10,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import checks, strategies
-from grader.exercise import Call, ErrorCase, Exercise, Mistake, Task
-from grader.i18n import N_
-from grader.registry import register
-from grader.window import Window, arguments, spatial_window
+from grader.api import (
+    arguments, Call, checks, ErrorCase, Exercise, Mistake, N_, register, spatial_window, strategies, Task,
+    Window,
+)
 
 
 def reference_max_pool2d(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

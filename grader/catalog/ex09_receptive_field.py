@@ -16,14 +16,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader import strategies
-from grader.checks import run_property
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task
-from grader.i18n import N_, _
-from grader.judge import Variant, judge_call, prepare, refuse
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
+from grader.api import (
+    _, Call, Check, CheckFailed, Context, Exercise, Failure, judge_call, Mistake, N_, prepare, refuse,
+    register, run_property, strategies, Task, Variant,
+)
 
 Layer = tuple[int, int, int, int]  # (kernel_size, stride, padding, dilation)
 

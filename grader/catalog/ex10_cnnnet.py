@@ -16,15 +16,10 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks
-from grader.compare import compare, describe_type
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
-from grader.i18n import N_, _
-from grader.judge import Variant, refuse
-from grader.modeltasks import fit, forward, named, seeded
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
+from grader.api import (
+    _, Call, Check, CheckFailed, checks, compare, Context, describe_type, Exercise, Failure, fit, forward,
+    Mistake, N_, named, refuse, register, seeded, Task, Tolerance, Variant,
+)
 
 PROCEDURES = "grader.catalog.ex10_cnnnet"
 SEED = 20240610  # seeds the reference weights, the images and the student's initialisation

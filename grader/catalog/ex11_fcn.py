@@ -16,15 +16,10 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from grader.checks import run_property
-from grader.compare import describe_type
-from grader.context import Context
-from grader.exercise import Call, Check, Exercise, Mistake, Task
-from grader.i18n import N_, _
-from grader.judge import refuse
-from grader.modeltasks import fit, forward, named, seeded
-from grader.outcome import CheckFailed, Failure
-from grader.registry import register
+from grader.api import (
+    _, Call, Check, CheckFailed, Context, describe_type, Exercise, Failure, fit, forward, Mistake, N_, named,
+    refuse, register, run_property, seeded, Task,
+)
 
 PROCEDURES = "grader.catalog.ex11_fcn"
 SEED = 20240611
