@@ -49,6 +49,15 @@ def solution_files(root: Path = ROOT) -> list[Path]:
     return sorted((root / "solutions").glob("ex[0-9][0-9]_*.py"))
 
 
+def course_solution_files(root: Path = ROOT) -> list[Path]:
+    """The model answers of the course's exercises (:func:`grader.registry.all_exercises`) that
+    exist, in its order: a built-in's in ``root/solutions``, a pack's in the pack's solutions folder."""
+    from grader import registry
+
+    paths = [registry.solution_file(e.module, root / "solutions") for e in registry.all_exercises()]
+    return [p for p in paths if p.is_file()]
+
+
 def drifted(root: Path = ROOT) -> list[str]:
     """Exercise files that are missing or differ from what the solutions generate."""
     bad = []
