@@ -105,7 +105,8 @@ def ramp(*shape: int) -> torch.Tensor:
 
 
 EXAMPLES = (
-    Call((ramp(1, 2, 4, 4), ramp(2, 1, 3, 3), ramp(3, 2, 1, 1)), label=N_("2 channels to 3, a 3x3 kernel per channel")),
+    Call((ramp(1, 2, 4, 4), ramp(2, 1, 3, 3), ramp(2, 2, 1, 1)), label=N_("2 channels to 2, a 3x3 kernel per channel")),
+    Call((ramp(2, 4, 3), ramp(2, 1, 1, 2), ramp(3, 2, 1, 1)), label=N_("2 channels to 3, unbatched, a 1x2 kernel")),
     Call((ramp(2, 3, 5, 6), ramp(3, 1, 2, 3), ramp(3, 3, 1, 1)),
          dict(bias=torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64), stride=(2, 1), padding=1),
          label=N_("stride (2, 1), padding 1 and a bias, batch of 2")),
