@@ -40,12 +40,18 @@ Judging helpers for custom checks: :class:`Variant`, :func:`judge_call`, :func:`
 :func:`spatial_window`, :func:`arguments`; messages: :func:`N_` (a record's English msgid,
 translated where shown), :func:`_`, :func:`ngettext`.
 
+Testing an exercise: :func:`grade_folder` grades a folder in this process (the model answer
+must get full marks, a mistaken answer must fail with the mistake named); :func:`make_stub` is
+the student stub of a model answer (``### BEGIN SOLUTION`` ... ``### END SOLUTION`` replaced).
+
 Versioning: :data:`API_VERSION` is ``"MAJOR.MINOR"``. A minor version adds names; a major one
 changes or removes some. A pack declares the version it is written against (``Pack.api``) and
 is loaded when its major equals ours and its minor is at most ours (:func:`compatible`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -59,10 +65,11 @@ from grader.formulas import SYMBOLIC, nonnegative, positive
 from grader.i18n import N_, _, ngettext
 from grader.judge import Variant, as_received, judge_call, prepare, reference_result, refuse
 from grader.modeltasks import fit, forward, named, seeded
-from grader.outcome import CheckFailed, Failure
+from grader.outcome import CheckFailed, CheckResult, Failure
 from grader.packs import Pack
 from grader.registry import register
 from grader.strategies import as_pair, int_or_pair, span, tensors
+from grader.stubs import make_stub
 from grader.window import Window, arguments, spatial_window
 
 API_VERSION = "1.0"
@@ -78,6 +85,19 @@ def compatible(required: str, provided: str = API_VERSION) -> bool:
     return need_major == have_major and need_minor <= have_minor
 
 
+def grade_folder(module: str, folder: str | Path, seed: int = 12345) -> dict[str, CheckResult]:
+    """Every check of exercise ``module`` on ``folder`` (a submission in the contract's layout),
+    keyed ``"task[check]"``: graded in this process, with the student profile and a fixed seed,
+    for an exercise's own tests (``convgrade new`` writes one)."""
+    from grader import registry
+    from grader.runner import Runner
+    from grader.settings import Settings
+    from grader.target import InProcessTarget
+
+    runner = Runner(InProcessTarget(Path(folder)), Settings(profile="student", seed=seed))
+    return {f"{r.task}[{r.check}]": r for r in runner.run_exercise(registry.get(module))}
+
+
 def _parse(version: str) -> tuple[int, int]:
     major, dot, minor = version.partition(".")
     if not (major.isdigit() and (not dot or minor.isdigit())):
@@ -90,7 +110,7 @@ __all__ = [
     "Exercise", "Task", "Call", "Check", "ErrorCase", "Mistake", "Tolerance", "Pack", "register",
     "checks", "formulas", "strategies", "st",
     "property_check", "run_property",
-    "Context", "CheckFailed", "Failure",
+    "Context", "CheckFailed", "CheckResult", "Failure", "grade_folder", "make_stub",
     "Variant", "as_received", "judge_call", "prepare", "reference_result", "refuse",
     "compare", "describe_type", "value_lines",
     "fit", "forward", "named", "seeded",

@@ -13,7 +13,7 @@ import sys
 from grader import course, registry
 from grader.i18n import LANGUAGES, UnknownLanguage, _, choose, set_language
 
-COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gradescope")
+COMMANDS = ("grade", "report", "similarity", "spec", "nbgrader", "release", "gradescope", "new")
 """Modules of grader.commands, in the order ``convgrade --help`` lists them."""
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, registry
+from grader import api, cli, registry, stubs
 from grader.course import CourseError, read
 from grader.exercise import Exercise, Mistake, Task
 from grader.release.leaks import LeakError, verify
@@ -349,3 +349,38 @@ def test_a_clashing_name_is_refused_at_start_up_in_one_line(tmp_path: Path, modu
     done = convgrade("grade", str(ROOT / "examples" / "class"), env={"PYTHONPATH": str(tmp_path / "site")})
     assert done.returncode == 2
     assert done.stderr == f"convgrade: exercise {clash}: each exercise needs its own exNN number\n"
+
+
+@pytest.mark.generated
+def test_example_pack_stubs_are_generated_from_its_solutions() -> None:
+    assert stubs.drifted(PACK_ROOT, pack=True) == []
+    assert sorted(p.name for p in (PACK_ROOT / "exercises").glob("ex*.py")) == [f"{m}.py" for m in PACK_MODULES]
+
+
+@pytest.mark.slow
+def test_convgrade_new_writes_a_pack_that_passes_its_own_test(tmp_path: Path) -> None:
+    done = convgrade("new", "ex23_moving_sum", "--into", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "convgrade-ex23-moving-sum"
+    assert f"pytest {root}/tests" in done.stdout and "convgrade.toml" in done.stdout
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == [
+        "convgrade_ex23_moving_sum/__init__.py", "convgrade_ex23_moving_sum/ex23_moving_sum.py",
+        "convgrade_ex23_moving_sum/solutions/ex23_moving_sum.py", "exercises/ex23_moving_sum.py", "pyproject.toml",
+        "tests/test_ex23_moving_sum.py"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CONVGRADE_")}
+    tested = subprocess.run([sys.executable, "-m", "pytest", str(root / "tests"), "-q", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True, cwd=tmp_path, env=base, timeout=600)
+    assert tested.returncode == 0 and "3 passed" in tested.stdout, tested.stdout
+    catalog = root / "convgrade_ex23_moving_sum" / "ex23_moving_sum.py"
+    catalog.write_text(catalog.read_text().replace('N_("one window too few")', 'N_("renamed")'))
+    broken = subprocess.run([sys.executable, "-m", "pytest", str(root / "tests"), "-q", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True, cwd=tmp_path, env=base, timeout=600)
+    assert broken.returncode == 1 and "1 failed, 2 passed" in broken.stdout, broken.stdout  # the test has teeth
+
+
+@pytest.mark.parametrize("module,problem", [("bad", "bad must look like ex23_batch_norm"),
+                                            ("ex01_mine", "ex01 is taken by ex01_cross_correlation")])
+def test_convgrade_new_refuses_bad_or_taken_names(tmp_path: Path, module: str, problem: str, capsys) -> None:
+    assert cli.main(["new", module, "--into", str(tmp_path)]) == 2
+    assert problem in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
