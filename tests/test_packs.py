@@ -384,3 +384,21 @@ def test_convgrade_new_refuses_bad_or_taken_names(tmp_path: Path, module: str, p
     assert cli.main(["new", module, "--into", str(tmp_path)]) == 2
     assert problem in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pack_records_speak_chinese_where_the_pack_ships_a_catalog() -> None:
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+    from grader.i18n import _, set_language
+
+    messages = [m for _f, _l, m, _c, _x in extract_from_dir(
+        PACK_ROOT / "convgrade_conv1d", method_map=[("**/solutions/**.py", "ignore"), ("**.py", "python")],
+        keywords=DEFAULT_KEYWORDS)]
+    assert len(messages) > 30
+    try:
+        set_language("zh")
+        untranslated = [m for m in messages if _(m) == m]
+        assert _(registry.get(CONV1D).title) == "手写一维卷积"
+    finally:
+        set_language("en")
+    assert untranslated == []
