@@ -402,3 +402,53 @@ def test_pack_records_speak_chinese_where_the_pack_ships_a_catalog() -> None:
     finally:
         set_language("en")
     assert untranslated == []
+
+
+# ---------------------------------------------------------------- release and Gradescope with a course
+
+@pytest.fixture
+def course_with_pack(tmp_path: Path, course_reset):
+    """The course of :data:`COURSE` in force (three built-ins and the pack's ex21, one override)."""
+    registry.use_course(read(write(tmp_path / "convgrade.toml", COURSE)))
+    return tmp_path / "convgrade.toml"
+
+
+def test_release_of_a_course_carries_its_stubs_course_file_and_packs_without_answers(
+        tmp_path: Path, course_with_pack: Path) -> None:
+    from grader.release.bundle import build_release
+    from tests.test_release import PIN
+
+    bundle = tmp_path / "release"
+    build_release(bundle, PIN)
+    modules = [e.module for e in registry.all_exercises()]
+    assert sorted(p.stem for p in (bundle / "exercises").glob("ex*.py")) == sorted(modules)
+    assert (bundle / "exercises" / f"{CONV1D}.py").read_text() == make_stub((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
+    assert (bundle / "convgrade.toml").read_bytes() == course_with_pack.read_bytes()
+    pack = bundle / "packs" / "convgrade-conv1d"
+    assert (pack / "pyproject.toml").is_file() and (pack / "convgrade_conv1d" / f"{CONV1D}.py").is_file()
+    assert not (pack / "convgrade_conv1d" / "solutions").exists()
+    assert (pack / "convgrade_conv1d" / "locale" / "zh_CN" / "LC_MESSAGES" / "convgrade_conv1d.po").is_file()
+    assert "-m pip install --no-deps ./packs/convgrade-conv1d" in (bundle / "scripts" / "setup").read_text()
+    readme = (bundle / "README.md").read_text()
+    assert f"| `exercises/{CONV1D}.py` |" in readme and "ex06_conv2d" not in readme
+    assert f"{registry.get(CONV1D).max_points:g} |" in readme
+    workflow = (bundle / ".github" / "workflows" / "grade.yml").read_text()
+    assert "pip install --no-deps ./student/packs/convgrade-conv1d" in workflow
+
+
+@pytest.mark.slow
+def test_gradescope_autograder_of_a_course_grades_the_pack_exercise(tmp_path: Path, course_with_pack: Path) -> None:
+    from grader.release.gradescope import build_autograder
+    from tests.test_gradescope import run_autograder
+
+    autograder = build_autograder(tmp_path / "zip")
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    (root / "submission" / f"{CONV1D}.py").write_text((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
+    run = run_autograder(autograder, root)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    tests = json.loads((root / "results" / "results.json").read_text())["tests"]
+    modules = [e.module for e in registry.all_exercises()]
+    assert list(dict.fromkeys(t["name"].split(":")[0] for t in tests)) == modules
+    conv1d = [t for t in tests if t["name"].startswith(f"{CONV1D}: ")]
+    assert sum(t["score"] for t in conv1d) == sum(t["max_score"] for t in conv1d) == registry.get(CONV1D).max_points

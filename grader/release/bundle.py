@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grader.i18n import N_, _
 from grader.release.leaks import verify
-from grader.release.readme import SETUP, student_readme
+from grader.release.readme import setup_commands, student_readme
 from grader.release.tree import write_grader
 from grader.release.workflow import WORKFLOW_PATH, GraderPin, workflow_yaml
 from grader.stubs import ROOT, course_solution_files, make_stub
@@ -59,12 +59,13 @@ def write_workflow(dest: Path, pin: GraderPin) -> list[Path]:
 
 
 def write_setup(dest: Path) -> list[Path]:
-    """``scripts/setup``: the README's two setup lines, as an executable script."""
+    """``scripts/setup``: the README's setup lines, as an executable script."""
     path = dest / "scripts" / "setup"
     path.parent.mkdir(parents=True, exist_ok=True)
     comment = " ".join(_(SETUP_COMMENT).splitlines())
+    commands = "\n".join(setup_commands())
     path.write_text(f'#!/usr/bin/env bash\n# {comment}\n'
-                    f'set -euo pipefail\ncd "$(dirname "$0")/.."\npython3 -m venv .venv\n{SETUP}\n',
+                    f'set -euo pipefail\ncd "$(dirname "$0")/.."\npython3 -m venv .venv\n{commands}\n',
                     encoding="utf-8")
     path.chmod(0o755)
     return [path]
