@@ -130,9 +130,9 @@ import torch
 
 def $task(x: torch.Tensor, k: int) -> torch.Tensor:
     """x (L,), 1 <= k <= L -> (L - k + 1,): entry i is x[i] + x[i + 1] + ... + x[i + k - 1], in x's dtype."""
-    ### BEGIN SOLUTION
+    $begin
     return torch.stack([x[i:i + k].sum() for i in range(x.shape[0] - k + 1)])
-    ### END SOLUTION
+    $end
 ''')
 
 TEST = Template('''\
@@ -178,7 +178,8 @@ def scaffold(module: str, into: Path) -> list[Path]:
     task = module[5:]
     package = f"convgrade_{module}"
     names = dict(module=module, task=task, package=package, distribution=package.replace("_", "-"),
-                 title=task.replace("_", " ").capitalize(), api=API_VERSION)
+                 title=task.replace("_", " ").capitalize(), api=API_VERSION,
+                 begin="### BEGIN SOLUTION", end="### END SOLUTION")  # not in this file: a release carries it
     root = into / names["distribution"]
     if root.exists():
         raise FileExistsError(root)
