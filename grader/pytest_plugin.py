@@ -85,7 +85,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
             exercise = registry.get(file_path.stem)
         except KeyError:
             return None
-        if registry.current_course() is not None and exercise not in registry.all_exercises():
+        chosen = registry.current_course()
+        if chosen is not None and exercise.module not in chosen.modules:
             return None  # a course file chose the exercises
         return ExerciseFile.from_parent(parent, path=file_path, exercise=exercise)
     return None

@@ -51,7 +51,8 @@ def course_reset():
 # ---------------------------------------------------------------- the public API
 
 def catalog_files() -> list[Path]:
-    return sorted((ROOT / "grader" / "catalog").glob("ex*.py")) + sorted((PACK_ROOT / "convgrade_conv1d").glob("ex*.py"))
+    builtin = sorted((ROOT / "grader" / "catalog").glob("ex*.py"))
+    return [*builtin, *sorted((PACK_ROOT / "convgrade_conv1d").glob("ex*.py"))]
 
 
 @pytest.mark.parametrize("path", catalog_files(), ids=lambda p: p.name)
@@ -290,7 +291,8 @@ def test_convgrade_grade_scores_pack_solutions_and_names_each_mistake(tmp_path: 
     for number, (name, (module, _right, _wrong)) in enumerate(MUTANTS.items()):
         exercise = records[f"mutant{number}"]["exercises"][module]
         assert exercise["status"] == "failed" and exercise["score"] < exercise["max_score"], (name, exercise)
-        assert name in {c.get("mistake") for c in exercise["checks"]}, (name, [c["message"] for c in exercise["checks"]])
+        named = {c.get("mistake") for c in exercise["checks"]}
+        assert name in named, (name, [c["message"] for c in exercise["checks"]])
     thief = records["thief"]["exercises"][CONV1D]
     assert thief["score"] == 0
     assert "cannot be imported from a submission" in json.dumps(thief), thief
@@ -422,7 +424,8 @@ def test_release_of_a_course_carries_its_stubs_course_file_and_packs_without_ans
     build_release(bundle, PIN)
     modules = [e.module for e in registry.all_exercises()]
     assert sorted(p.stem for p in (bundle / "exercises").glob("ex*.py")) == sorted(modules)
-    assert (bundle / "exercises" / f"{CONV1D}.py").read_text() == make_stub((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
+    stub = make_stub((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
+    assert (bundle / "exercises" / f"{CONV1D}.py").read_text() == stub
     assert (bundle / "convgrade.toml").read_bytes() == course_with_pack.read_bytes()
     pack = bundle / "packs" / "convgrade-conv1d"
     assert (pack / "pyproject.toml").is_file() and (pack / "convgrade_conv1d" / f"{CONV1D}.py").is_file()

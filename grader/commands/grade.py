@@ -63,7 +63,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("--jobs", type=_positive(int), default=default_jobs(),
                        help=_("judges in parallel (default: cores)"))
     course = registry.current_course()  # its profile, seed and limits are the defaults
-    grade.add_argument("--profile", choices=("grading", "student"), default=getattr(course, "profile", None) or "grading",
+    grade.add_argument("--profile", choices=("grading", "student"),
+                       default=getattr(course, "profile", None) or "grading",
                        help=_("grading (default): derandomized, more examples; student: fast"))
     grade.add_argument("--seed", type=int, default=getattr(course, "seed", None),
                        help=_("hypothesis seed (default {seed})").format(seed=DEFAULT_SEED))

@@ -1,7 +1,8 @@
 """Proof that a release carries no model answer: no function in it has the body of an answer.
 
-An answer is a function of ``solutions/exNN_*.py`` (or of an installed pack's solutions) whose body differs from the same file's stub
-(:func:`grader.stubs.make_stub`): helpers given to students unchanged are not answers. Bodies
+An answer is a function of ``solutions/exNN_*.py`` (or of an installed pack's solutions) whose
+body differs from the same file's stub (:func:`grader.stubs.make_stub`): helpers given to
+students unchanged are not answers. Bodies
 are compared as syntax trees (``ast.dump``), without their docstrings, so reformatting or a new
 docstring does not hide a copy. Trivial bodies (``pass``, ``...``, a ``raise
 NotImplementedError``, nothing but a docstring) never count.

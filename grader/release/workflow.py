@@ -133,6 +133,7 @@ def workflow_yaml(pin: GraderPin, language: str | None = None) -> str:
     return TEMPLATE.format(header=header, repo=pin.repo, ref=pin.ref, student=STUDENT_DIR, grader=GRADER_DIR,
                            token=TOKEN_SECRET, python=python_version(), grade=GRADE_COMMAND,
                            language=language or current_language(),
-                           install=" && ".join([pip_install("python", f"./{GRADER_DIR}", f"{GRADER_DIR}/constraints.txt"),
-                                                *pack_installs("python", f"./{STUDENT_DIR}")]),
+                           install=" && ".join([
+                               pip_install("python", f"./{GRADER_DIR}", f"{GRADER_DIR}/constraints.txt"),
+                               *pack_installs("python", f"./{STUDENT_DIR}")]),
                            **steps)

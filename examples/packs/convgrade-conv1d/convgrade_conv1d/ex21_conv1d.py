@@ -165,11 +165,13 @@ EXAMPLES = (
 )
 
 ERRORS = (
-    ErrorCase(Call((ramp(1, 3, 6), ramp(2, 1, 2)), dict(groups=2)), N_("groups=2 does not divide the 3 input channels")),
+    ErrorCase(Call((ramp(1, 3, 6), ramp(2, 1, 2)), dict(groups=2)),
+              N_("groups=2 does not divide the 3 input channels")),
     ErrorCase(Call((ramp(1, 2, 6), ramp(1, 3, 2))), N_("a weight for 3 input channels on a 2-channel input")),
     ErrorCase(Call((ramp(1, 1, 6), ramp(1, 1, 3)), dict(stride=2, padding="same")), N_('padding="same" with stride 2')),
     ErrorCase(Call((ramp(1, 1, 2), ramp(1, 1, 3))), N_("a kernel of 3 samples longer than the 2-sample input")),
-    ErrorCase(Call((ramp(1, 1, 6), ramp(2, 1, 2)), dict(bias=ramp(3))), N_("a bias of 3 entries for 2 output channels")),
+    ErrorCase(Call((ramp(1, 1, 6), ramp(2, 1, 2)), dict(bias=ramp(3))),
+              N_("a bias of 3 entries for 2 output channels")),
 )
 
 
