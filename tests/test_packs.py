@@ -318,6 +318,11 @@ def test_pytest_exercises_lists_and_grades_the_pack_checks(tmp_path: Path) -> No
                              "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path,
                             env={**base, "CONVGRADE_LANG": "en"}, timeout=600)
     assert marked.returncode == 0 and "5 passed" in marked.stdout, marked.stdout
+    write(tmp_path / "convgrade.toml", f'[course]\nexercises = ["{SEPARABLE}"]\n')  # the rootdir's course file
+    chosen = subprocess.run([sys.executable, "-m", "pytest", "exercises/", "--collect-only", "-q", "-p",
+                             "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**base, "CONVGRADE_LANG": "en"}, timeout=600)
+    assert SEPARABLE in chosen.stdout and CONV1D not in chosen.stdout, chosen.stdout
 
 
 def fake_pack(site: Path, module: str) -> None:
