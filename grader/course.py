@@ -124,10 +124,11 @@ def _table(data: Any, path: Path, where: str, keys: set[str]) -> dict[str, Any]:
     return data
 
 
-def _number(value: Any, path: Path, where: str, kind: type = float) -> Any:
+def _number(value: Any, path: Path, where: str, kind: type = float, positive: bool = False) -> Any:
+    """``value`` as a ``kind``, at least 0 (above 0 when ``positive``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
         raise _fail(path, _("{key} must be a number").format(key=where))
-    if value < 0 or (value == 0 and where.endswith(("call_seconds", "memory_mb"))):
+    if value < 0 or (positive and value == 0):
         raise _fail(path, _("{key} must be positive").format(key=where))
     return kind(value)
 
@@ -170,5 +171,6 @@ def read(path: str | Path) -> Course:
         modules=modules, points=points, profile=profile,
         seed=None if seed is None else _number(seed, path, "course.seed", int),
         call_seconds=None if "call_seconds" not in limits else _number(limits["call_seconds"], path,
-                                                                        "limits.call_seconds"),
-        memory_mb=None if "memory_mb" not in limits else _number(limits["memory_mb"], path, "limits.memory_mb", int))
+                                                                        "limits.call_seconds", positive=True),
+        memory_mb=None if "memory_mb" not in limits else _number(limits["memory_mb"], path, "limits.memory_mb", int,
+                                                                  positive=True))

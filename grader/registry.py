@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Iterable
@@ -32,9 +33,9 @@ SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 """The built-in exercises' model answers."""
 
 _EXERCISES: dict[str, Exercise] = {}
-_ORIGINS: dict[str, str] = {}  # module -> BUILTIN or a pack's name
+_REGISTERED_BY: dict[str, str] = {}  # exercise module -> the Python module that registered it
 _PACKS: dict[str, Pack] = {}
-_loading = BUILTIN  # whose catalog is being imported
+_loading: Pack | None = None  # the pack whose catalog is being imported
 _loaded = False
 _course: Course | None = None
 _in_course: dict[str, Exercise] = {}  # module -> the exercise with the course's points
@@ -50,32 +51,48 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
+def _origin_of(python_module: str) -> str:
+    """Where the catalog module ``python_module`` comes from: :data:`BUILTIN`, the name of the
+    pack whose catalog lists it, else ``python_module`` itself (registered outside any pack)."""
+    if python_module.startswith("grader.catalog."):
+        return BUILTIN
+    for pack in (*_PACKS.values(), *([_loading] if _loading else [])):
+        if python_module in pack.catalog:
+            return pack.name
+    return python_module
+
+
 def _origin_text(origin: str) -> str:
-    return _("the built-in exercises") if origin == BUILTIN else _("pack {name}").format(name=origin)
+    if origin == BUILTIN:
+        return _("the built-in exercises")
+    if origin in _PACKS or (_loading is not None and origin == _loading.name):
+        return _("pack {name}").format(name=origin)
+    return _("module {name}").format(name=origin)
 
 
 def register(exercise: Exercise) -> Exercise:
     """Add an exercise (call it once, at the end of the exercise's catalog module). Its module
     name, and its ``exNN`` marker, must be new: a clash is a :class:`RegistryError`."""
-    for module, origin in _ORIGINS.items():
+    caller = sys._getframe(1).f_globals.get("__name__", "?")
+    for module, by in _REGISTERED_BY.items():
         if module == exercise.module or module[:4] == exercise.marker:
             raise RegistryError(_("exercise {module} of {origin} clashes with {other} of {other_origin}: each "
                                   "exercise needs its own exNN number").format(
-                module=exercise.module, origin=_origin_text(_loading), other=module,
-                other_origin=_origin_text(origin)))
+                module=exercise.module, origin=_origin_text(_origin_of(caller)), other=module,
+                other_origin=_origin_text(_origin_of(by))))
     _EXERCISES[exercise.module] = exercise
-    _ORIGINS[exercise.module] = _loading
+    _REGISTERED_BY[exercise.module] = caller
     return exercise
 
 
-def _import_catalog(modules: Iterable[str], origin: str) -> None:
+def _import_catalog(modules: Iterable[str], pack: Pack | None = None) -> None:
     global _loading
-    _loading = origin
+    _loading = pack
     try:
         for module in modules:
             importlib.import_module(module)
     finally:
-        _loading = BUILTIN
+        _loading = None
 
 
 def _installed_packs() -> list[Any]:
@@ -94,7 +111,7 @@ def load_pack(pack: Pack) -> None:
         raise RegistryError(_("pack {name} needs convgrade's authoring API {needed}; this convgrade has {api}: "
                               "upgrade one of them").format(name=pack.name, needed=pack.api, api=API_VERSION))
     try:
-        _import_catalog(pack.catalog, pack.name)
+        _import_catalog(pack.catalog, pack)
     except RegistryError:
         raise
     except Exception as exc:
@@ -113,7 +130,7 @@ def _load_catalog() -> None:
     import grader.catalog as catalog
 
     names = sorted(info.name for info in pkgutil.iter_modules(catalog.__path__))
-    _import_catalog([f"grader.catalog.{name}" for name in names], BUILTIN)
+    _import_catalog([f"grader.catalog.{name}" for name in names])
     for point in _installed_packs():
         try:
             pack = point.load()
@@ -135,7 +152,7 @@ def known() -> tuple[Exercise, ...]:
 
 def builtin() -> tuple[Exercise, ...]:
     """The built-in exercises, in contract order (ex01, ex02, ...)."""
-    return tuple(e for e in known() if _ORIGINS[e.module] == BUILTIN)
+    return tuple(e for e in known() if origin(e.module) == BUILTIN)
 
 
 def packs() -> tuple[Pack, ...]:
@@ -145,16 +162,17 @@ def packs() -> tuple[Pack, ...]:
 
 
 def origin(module: str) -> str:
-    """:data:`BUILTIN` or the name of the pack that registered ``module``."""
+    """:data:`BUILTIN`, the name of the pack that registered ``module``, or the Python module
+    that registered it outside any pack."""
     get(module)
-    return _ORIGINS[module]
+    return _origin_of(_REGISTERED_BY[module])
 
 
 def solution_file(module: str, builtin_solutions: Path = SOLUTIONS) -> Path:
-    """The model answer of an exercise: ``builtin_solutions/<module>.py`` for a built-in, the
-    pack's ``solutions/<module>.py`` for a pack's (it may not exist)."""
+    """The model answer of an exercise: the pack's ``solutions/<module>.py`` for a pack's,
+    ``builtin_solutions/<module>.py`` for any other (it may not exist)."""
     where = origin(module)
-    folder = builtin_solutions if where == BUILTIN else _PACKS[where].solutions
+    folder = _PACKS[where].solutions if where in _PACKS else builtin_solutions
     return folder / f"{module}.py"
 
 

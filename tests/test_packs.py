@@ -460,3 +460,12 @@ def test_gradescope_autograder_of_a_course_grades_the_pack_exercise(tmp_path: Pa
     assert list(dict.fromkeys(t["name"].split(":")[0] for t in tests)) == modules
     conv1d = [t for t in tests if t["name"].startswith(f"{CONV1D}: ")]
     assert sum(t["score"] for t in conv1d) == sum(t["max_score"] for t in conv1d) == registry.get(CONV1D).max_points
+
+
+def test_an_exercise_registered_outside_any_pack_joins_no_default_course(tmp_path: Path) -> None:
+    fake_pack(tmp_path, "ex88_direct")  # imported directly below, not through its entry point
+    script = ("import clash_pack.catalog; from grader import registry; "
+              "print(registry.origin('ex88_direct'), 'ex88_direct' in [e.module for e in registry.all_exercises()])")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": ""}, timeout=300)
+    assert done.stdout.split() == ["clash_pack.catalog", "False"], done.stderr
