@@ -9,6 +9,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -463,7 +464,8 @@ def test_gradescope_autograder_of_a_course_grades_the_pack_exercise(tmp_path: Pa
 
 
 def test_an_exercise_registered_outside_any_pack_joins_no_default_course(tmp_path: Path) -> None:
-    fake_pack(tmp_path, "ex88_direct")  # imported directly below, not through its entry point
+    fake_pack(tmp_path, "ex88_direct")
+    shutil.rmtree(tmp_path / "clash_pack-0.1.dist-info")  # no entry point: a module imported directly
     script = ("import clash_pack.catalog; from grader import registry; "
               "print(registry.origin('ex88_direct'), 'ex88_direct' in [e.module for e in registry.all_exercises()])")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
