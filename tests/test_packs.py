@@ -471,3 +471,19 @@ def test_an_exercise_registered_outside_any_pack_joins_no_default_course(tmp_pat
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": ""}, timeout=300)
     assert done.stdout.split() == ["clash_pack.catalog", "False"], done.stderr
+
+
+@pytest.mark.slow
+def test_grading_on_ray_scores_the_pack_exercise_of_a_course(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    write(tmp_path / "convgrade.toml", f'[course]\nexercises = ["ex04_shapes", "{CONV1D}"]\n'
+                                       f'[exercise.{CONV1D}]\nweight = 3\n')
+    (tmp_path / "class" / "model").mkdir(parents=True)
+    (tmp_path / "class" / "model" / f"{CONV1D}.py").write_text((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
+    done = convgrade("grade", "class", "--executor", "ray", "--ray-address", "local", "--profile", "student",
+                     "--out", "r.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (model,) = json.loads((tmp_path / "r.json").read_text())["submissions"]
+    assert list(model["exercises"]) == ["ex04_shapes", CONV1D]
+    conv1d = model["exercises"][CONV1D]
+    assert conv1d["score"] == conv1d["max_score"] == 3 * registry.get(CONV1D).max_points
