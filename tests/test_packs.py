@@ -216,7 +216,7 @@ def test_course_gives_its_exercises_and_points_in_every_output(tmp_path: Path) -
     (student / f"{CONV1D}.py").write_text((PACK_SOLUTIONS / f"{CONV1D}.py").read_text())
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "results.json"
-    done = convgrade("grade", str(tmp_path / "class"), "--out", str(out), "--format", "json,csv,gradescope",
+    done = convgrade("grade", str(tmp_path / "class"), "--out", str(out), "--format", "json,csv,gradescope,html",
                      "--jobs", "2", cwd=tmp_path / "course")  # the course file found in the current folder
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
@@ -239,13 +239,17 @@ def test_course_gives_its_exercises_and_points_in_every_output(tmp_path: Path) -
     rows = list(csv.reader((out.parent / "results.csv").open()))
     assert rows[0] == ["name", *modules, "score", "max_score"]
     assert rows[1][-1] == f"{sum(expected.values()):g}"
-    (folder,) = [p for p in out.parent.iterdir() if p.is_dir()]  # Gradescope: a results file per submission
-    gradescope = json.loads((folder / "sam.json").read_text())
+    gradescope = json.loads((out.parent / "results.gradescope" / "sam.json").read_text())  # a file per submission
     per_module: dict[str, float] = {}
     for test in gradescope["tests"]:
         module = test["name"].split(":")[0]
         per_module[module] = per_module.get(module, 0) + test["max_score"]
     assert per_module == expected and list(per_module) == modules
+    page = "".join(p.read_text() for p in (out.parent / "results.feedback").rglob("*.html"))
+    assert all(m in page for m in modules) and "ex06_conv2d" not in page and "conv1d[matches_torch]" in page
+    reported = convgrade("report", str(out), "--html", str(tmp_path / "report.html"), cwd=tmp_path / "course")
+    assert reported.returncode == 0, reported.stderr
+    assert CONV1D in (tmp_path / "report.html").read_text()
 
     made = convgrade("nbgrader", str(tmp_path / "nbgrader"), "--course", str(course))
     assert made.returncode == 0, made.stderr
