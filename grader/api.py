@@ -55,7 +55,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from grader import checks, formulas, strategies
+from grader import checks, formulas, registry, strategies
 from grader.checks import property_check, run_property
 from grader.compare import compare, describe_type
 from grader.context import Context
@@ -68,8 +68,11 @@ from grader.modeltasks import fit, forward, named, seeded
 from grader.outcome import CheckFailed, CheckResult, Failure
 from grader.packs import Pack
 from grader.registry import register
+from grader.runner import Runner
+from grader.settings import Settings
 from grader.strategies import as_pair, int_or_pair, span, tensors
 from grader.stubs import make_stub
+from grader.target import InProcessTarget
 from grader.window import Window, arguments, spatial_window
 
 API_VERSION = "1.0"
@@ -89,11 +92,6 @@ def grade_folder(module: str, folder: str | Path, seed: int = 12345) -> dict[str
     """Every check of exercise ``module`` on ``folder`` (a submission in the contract's layout),
     keyed ``"task[check]"``: graded in this process, with the student profile and a fixed seed,
     for an exercise's own tests (``convgrade new`` writes one)."""
-    from grader import registry
-    from grader.runner import Runner
-    from grader.settings import Settings
-    from grader.target import InProcessTarget
-
     runner = Runner(InProcessTarget(Path(folder)), Settings(profile="student", seed=seed))
     return {f"{r.task}[{r.check}]": r for r in runner.run_exercise(registry.get(module))}
 

@@ -15,6 +15,7 @@ of a course only when a course file (:mod:`grader.course`) lists them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ class Pack:
     domain: str = ""  # the PO files' name without .po (default: the name with - as _)
 
     def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d+(\.\d+)?", self.api):
+            raise ValueError(f"pack {self.name}: api {self.api!r} must look like 1.0")
         if not self.catalog:
             raise ValueError(f"pack {self.name}: no catalog modules")
         if not self.domain:
