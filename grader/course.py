@@ -94,6 +94,17 @@ class Course:
         return {"name": self.name, "file": self.source, "sha256": self.sha256}
 
 
+def settings_defaults(course: Course | None, profile: str | None, seed: int | None) -> tuple[str | None, int | None]:
+    """The profile and seed to grade with: the options given, else CONVGRADE_PROFILE and
+    CONVGRADE_SEED (None here: :meth:`grader.settings.Settings.make` reads them), else the
+    course file's."""
+    if profile is None and not os.environ.get("CONVGRADE_PROFILE"):
+        profile = getattr(course, "profile", None)
+    if seed is None and not os.environ.get("CONVGRADE_SEED"):
+        seed = getattr(course, "seed", None)
+    return profile, seed
+
+
 def find(option: str | Path | None = None, folder: Path | None = None) -> Path | None:
     """The course file in force: ``option`` (``--course``), else ``CONVGRADE_COURSE``, else
     ``convgrade.toml`` in ``folder`` (default: the current folder), else None."""

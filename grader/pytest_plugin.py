@@ -67,9 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
         set_language(choose(config.getoption("--lang")))
         chosen = course.load(config.getoption("--course"), config.rootpath) or course.load(None)
         registry.use_course(chosen)
-        config.stash[SETTINGS] = Settings.make(config.getoption("--profile") or getattr(chosen, "profile", None),
-                                               config.getoption("--seed") if config.getoption("--seed") is not None
-                                               else getattr(chosen, "seed", None), config.getoption("--device"))
+        profile, seed = course.settings_defaults(chosen, config.getoption("--profile"), config.getoption("--seed"))
+        config.stash[SETTINGS] = Settings.make(profile, seed, config.getoption("--device"))
     except (DeviceUnavailable, ValueError) as exc:  # CourseError and RegistryError too: one line
         raise pytest.UsageError(str(exc)) from None
     for exercise in registry.known():

@@ -491,3 +491,16 @@ def test_grading_on_ray_scores_the_pack_exercise_of_a_course(tmp_path: Path) -> 
     assert list(model["exercises"]) == ["ex04_shapes", CONV1D]
     conv1d = model["exercises"][CONV1D]
     assert conv1d["score"] == conv1d["max_score"] == 3 * registry.get(CONV1D).max_points
+
+
+def test_options_then_environment_then_course_file_choose_profile_and_seed(tmp_path: Path, monkeypatch) -> None:
+    from grader.course import settings_defaults
+
+    course = read(write(tmp_path / "convgrade.toml", '[course]\nprofile = "grading"\nseed = 5\n'))
+    monkeypatch.delenv("CONVGRADE_PROFILE", raising=False)
+    monkeypatch.delenv("CONVGRADE_SEED", raising=False)
+    assert settings_defaults(course, None, None) == ("grading", 5)
+    assert settings_defaults(course, "student", 9) == ("student", 9)
+    assert settings_defaults(None, None, None) == (None, None)
+    monkeypatch.setenv("CONVGRADE_SEED", "3")
+    assert settings_defaults(course, None, None) == ("grading", None)  # Settings.make reads the variable

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader import registry
 from grader.batch import Plan, grade_class
-from grader.course import load as load_course
+from grader.course import load as load_course, settings_defaults
 from grader.formats import gradescope_results
 from grader.i18n import N_, _, choose, current_language, set_language
 from grader.limits import Limits
@@ -53,8 +53,8 @@ def locate(submission: Path) -> Path | None:
 def grade(root: Path) -> dict:
     """The Gradescope results of ``root/submission``, in the current language."""
     course = registry.current_course()
-    settings = Settings.make(os.environ.get("CONVGRADE_PROFILE") or getattr(course, "profile", None) or "grading",
-                             getattr(course, "seed", None))
+    profile, seed = settings_defaults(course, None, None)
+    settings = Settings.make(profile or "grading", seed)
     found = locate(root / "submission")
     source = discover([str(found)])[0] if found else SubmissionSource("submission", problem=_(NOT_FOUND))
     course = registry.current_course()
