@@ -17,7 +17,7 @@
     weight = 2                          # every check of the exercise is worth twice its points
 
     [exercise.ex21_conv1d.checks]
-    "conv1d[matches_torch]" = 4         # this check is worth 4 points (after any weight)
+    "conv1d[matches_torch]" = 4         # this check is worth 4 points, whatever the weight
 
 ``exercises`` lists built-in exercises and installed packs' ones, in the order every front-end
 shows them (default: the built-ins). Without a course file the course is the built-in exercises

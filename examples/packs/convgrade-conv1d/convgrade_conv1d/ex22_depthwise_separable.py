@@ -3,7 +3,6 @@ then a 1x1 convolution that mixes the channels (MobileNet's building block)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -12,6 +11,7 @@ import torch.nn.functional as F
 from grader.api import (
     Call, ErrorCase, Exercise, Mistake, N_, Task, as_pair, checks, int_or_pair, register, span, st, tensors,
 )
+from convgrade_conv1d.ex21_conv1d import ramp
 
 MAX_CHANNELS = 3
 MAX_SIDE = 6
@@ -96,12 +96,6 @@ def calls(draw: Any) -> Call:
     if draw(st.booleans()):
         options["bias"] = draw(tensors((out_channels,)))
     return Call((x, draw(tensors((channels, 1, kh, kw))), draw(tensors((out_channels, channels, 1, 1)))), options)
-
-
-def ramp(*shape: int) -> torch.Tensor:
-    """Distinct half-integers (so any misplaced entry shows), centred on 0, in float64."""
-    n = math.prod(shape)
-    return ((torch.arange(n, dtype=torch.float64) - n // 2) / 2).reshape(shape)
 
 
 EXAMPLES = (
