@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 ENTRY_POINT_GROUP = "convgrade.exercises"
 
@@ -51,3 +52,11 @@ class Pack:
     def packages(self) -> tuple[str, ...]:
         """The top-level packages of the pack's modules (blocked from submissions)."""
         return tuple(sorted({module.split(".")[0] for module in self.catalog}))
+
+
+def answers_exposed(packs: Iterable[Pack], readable: Iterable[str]) -> list[str]:
+    """The names of the packs whose model answers lie under one of the ``readable`` folders (a
+    grading worker reads site-packages: a pack installed there, not editable, shows a submission
+    its answers)."""
+    folders = [Path(r).resolve() for r in readable]
+    return [p.name for p in packs if any(p.solutions.resolve().is_relative_to(f) for f in folders)]

@@ -504,3 +504,14 @@ def test_options_then_environment_then_course_file_choose_profile_and_seed(tmp_p
     assert settings_defaults(None, None, None) == (None, None)
     monkeypatch.setenv("CONVGRADE_SEED", "3")
     assert settings_defaults(course, None, None) == ("grading", None)  # Settings.make reads the variable
+
+
+def test_grade_warns_when_a_pack_is_installed_where_workers_read(tmp_path: Path) -> None:
+    from grader import confine
+    from grader.packs import answers_exposed
+
+    site = tmp_path / "site-packages"
+    inside = api.Pack(name="in-site", api="1.0", catalog=("x.y",), solutions=site / "x" / "solutions")
+    outside = api.Pack(name="editable", api="1.0", catalog=("z.w",), solutions=tmp_path / "repo" / "z" / "solutions")
+    assert answers_exposed([inside, outside], [str(site)]) == ["in-site"]
+    assert answers_exposed(registry.packs(), confine.runtime_readable()) == []  # scripts/setup: editable

@@ -22,6 +22,7 @@ from grader.exercise import status_word
 from grader.formats import FORMATS, write_all
 from grader.i18n import _, current_language, ngettext
 from grader.limits import Limits
+from grader.packs import answers_exposed
 from grader.ray_executor import RayExecutor, RayUnavailable
 from grader.settings import DEFAULT_SEED, DeviceUnavailable, Settings
 from grader.submissions import discover
@@ -166,4 +167,9 @@ def run_grade(args: argparse.Namespace) -> int:
     elif missing:
         print(_("warning: confinement incomplete, this kernel lacks {missing}").format(missing="; ".join(missing)),
               file=sys.stderr)
+    exposed = answers_exposed(registry.packs(), confine.runtime_readable())
+    if exposed:
+        print(_("warning: the model answers of {packs} lie in site-packages, where a submission can read them: "
+                "install the pack editable from your course repository (pip install -e DIR)").format(
+            packs=", ".join(exposed)), file=sys.stderr)
     return 1 if any(r.get("grader_failed") for r in records) else 0
