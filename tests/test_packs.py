@@ -516,3 +516,41 @@ def test_grade_warns_when_a_pack_is_installed_where_workers_read(tmp_path: Path)
     outside = api.Pack(name="editable", api="1.0", catalog=("z.w",), solutions=tmp_path / "repo" / "z" / "solutions")
     assert answers_exposed([inside, outside], [str(site)]) == ["in-site"]
     assert answers_exposed(registry.packs(), confine.runtime_readable()) == []  # scripts/setup: editable
+
+
+# ---------------------------------------------------------------- similarity with a pack's answers
+
+INDEPENDENT_CONV1D = '''import torch
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    x = input if input.dim() == 3 else input.unsqueeze(0)
+    pad = padding if isinstance(padding, int) else padding[0]
+    x = torch.cat([x.new_zeros(*x.shape[:2], pad), x, x.new_zeros(*x.shape[:2], pad)], dim=2)
+    cols = [x[:, :, t:t + dilation * (weight.shape[2] - 1) + 1:dilation]
+            for t in range(0, x.shape[2] - dilation * (weight.shape[2] - 1), stride)]
+    y = torch.stack([(c.unsqueeze(1) * weight.unsqueeze(0)).sum(dim=(2, 3)) for c in cols], dim=2)
+    if bias is not None:
+        y = y + bias.view(1, -1, 1)
+    return y if input.dim() == 3 else y[0]
+'''
+
+
+def test_a_copy_of_a_pack_answer_is_compared_with_the_pack_model_answer(tmp_path: Path, course_with_pack) -> None:
+    """The similarity report takes a course's pack exercises' model answers from the pack (the
+    built-ins' from solutions/): a renamed copy of ex21's answer matches it, an independent
+    answer does not."""
+    from grader.run.submissions import discover
+    from grader.similarity import REFERENCE, compare_class
+
+    answer = (registry.solution_file(CONV1D)).read_text()
+    renamed = answer.replace("windows", "frames").replace("padded", "filled").replace("before", "left")
+    for name, source in {"eve": renamed, "kai": INDEPENDENT_CONV1D}.items():
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / f"{CONV1D}.py").write_text(source)
+    report = compare_class(discover([str(tmp_path / "class")]), SOLUTIONS)
+    ex21 = report.exercise(CONV1D)
+    assert set(ex21.pieces) == {"eve", "kai", REFERENCE}
+    score = {frozenset((p.first, p.second)): p.score for p in ex21.top}
+    assert score[frozenset(("eve", REFERENCE))] > 0.95
+    assert score[frozenset(("kai", REFERENCE))] < 0.5
