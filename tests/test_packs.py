@@ -518,6 +518,16 @@ def test_grade_warns_when_a_pack_is_installed_where_workers_read(tmp_path: Path)
     assert answers_exposed(registry.packs(), confine.runtime_readable()) == []  # scripts/setup: editable
 
 
+def test_strict_confinement_refuses_a_pack_whose_answers_workers_can_read(monkeypatch, capsys) -> None:
+    from grader.commands import grade
+
+    monkeypatch.setattr(grade, "answers_exposed", lambda packs, readable: ["in-site"])
+    assert cli.main(["grade", str(SOLUTIONS), "--confinement", "strict"]) == 2
+    error = capsys.readouterr().err
+    assert "--confinement strict: the model answers of in-site lie in site-packages" in error
+    assert len(error.strip().splitlines()) == 1
+
+
 # ---------------------------------------------------------------- similarity with a pack's answers
 
 INDEPENDENT_CONV1D = '''import torch

@@ -123,6 +123,12 @@ def run_grade(args: argparse.Namespace) -> int:
     except DeviceUnavailable as exc:
         print(f"convgrade: {exc}", file=sys.stderr)
         return 2
+    exposed = answers_exposed(registry.packs(), confine.runtime_readable())
+    if args.confinement == "strict" and exposed:
+        print("convgrade: " + _("--confinement strict: the model answers of {packs} lie in site-packages, where a "
+                                "submission can read them (install the pack editable: pip install -e DIR)").format(
+            packs=", ".join(exposed)), file=sys.stderr)
+        return 2
     missing = confine.probe().missing if args.confinement != "off" else ()
     if args.confinement == "strict" and missing:
         print("convgrade: " + _("--confinement strict: this kernel lacks {missing}").format(missing="; ".join(missing)),
@@ -168,7 +174,6 @@ def run_grade(args: argparse.Namespace) -> int:
     elif missing:
         print(_("warning: confinement incomplete, this kernel lacks {missing}").format(missing="; ".join(missing)),
               file=sys.stderr)
-    exposed = answers_exposed(registry.packs(), confine.runtime_readable())
     if exposed:
         print(_("warning: the model answers of {packs} lie in site-packages, where a submission can read them: "
                 "install the pack editable from your course repository (pip install -e DIR)").format(
