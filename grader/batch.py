@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 import torch
 
 import grader
+from grader.course import Course
 from grader.engine import registry, timings
 from grader.engine.outcome import CheckResult
 from grader.engine.runner import Runner
@@ -48,6 +49,7 @@ class Plan:
     settings: Settings
     limits: Limits
     language: str = DEFAULT_LANGUAGE  # of the messages in the results (grader.i18n)
+    course: Course | None = None  # the course file in force (grader.course); None: the built-ins
 
 
 def check_record(result: CheckResult) -> dict[str, Any]:
@@ -154,6 +156,7 @@ def grade_exercise(source: SubmissionSource, module: str, plan: Plan) -> list[di
     """The checks of one exercise of one submission, graded in a fresh confined worker."""
     use_one_thread()
     set_language(plan.language)
+    registry.use_course(plan.course)
     exercise = registry.get(module)
     with WorkerTarget(source.files, plan.limits) as target:
         return check_records(list(Runner(target, plan.settings).run_exercise(exercise)))

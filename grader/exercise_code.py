@@ -19,10 +19,14 @@ from grader.run.submissions import NOTEBOOK_MODULE, SubmissionSource
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
-@cache
 def _owners() -> dict[str, str]:
-    """Contract name -> its exercise module."""
-    return {task.name: exercise.module for exercise in registry.all_exercises() for task in exercise.tasks}
+    """Contract name -> its exercise module, for the course's exercises."""
+    return _owners_of(tuple(exercise.module for exercise in registry.all_exercises()))
+
+
+@cache
+def _owners_of(modules: tuple[str, ...]) -> dict[str, str]:
+    return {task.name: module for module in modules for task in registry.get(module).tasks}
 
 
 def _used_names(node: ast.AST) -> set[str]:

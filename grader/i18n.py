@@ -48,19 +48,39 @@ def catalog_path(language: str) -> Path:
     return LOCALE_DIR / LANGUAGES[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@functools.lru_cache(maxsize=None)
-def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of ``language``, read from its PO file once per process."""
+_PACK_CATALOGS: list[tuple[Path, str]] = []  # (locale folder, domain) of each pack that ships catalogs
+
+
+def _compiled(path: Path, language: str, domain: str) -> gettext.NullTranslations:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
     from babel.support import Translations
 
-    with open(catalog_path(language), "rb") as po:
+    with open(path, "rb") as po:
         catalog = read_po(po, locale=LANGUAGES[language])
     mo = io.BytesIO()
     write_mo(mo, catalog)
     mo.seek(0)
-    return Translations(fp=mo, domain=DOMAIN)
+    return Translations(fp=mo, domain=domain)
+
+
+@functools.lru_cache(maxsize=None)
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``language``, read from its PO file once per process; a message
+    it lacks is looked up in the catalogs of the exercise packs (:func:`add_catalogs`)."""
+    main = _compiled(catalog_path(language), language, DOMAIN)
+    for folder, domain in _PACK_CATALOGS:
+        path = folder / LANGUAGES[language] / "LC_MESSAGES" / f"{domain}.po"
+        if path.is_file():
+            main.add_fallback(_compiled(path, language, domain))
+    return main
+
+
+def add_catalogs(folder: Path, domain: str) -> None:
+    """Use an exercise pack's catalogs, ``folder/<locale>/LC_MESSAGES/<domain>.po``, for the
+    messages of its records (where a language has none, they are shown in English)."""
+    _PACK_CATALOGS.append((Path(folder), domain))
+    translations.cache_clear()
 
 
 def _from_locale() -> str:

@@ -9,7 +9,10 @@ Options: ``--submission PATH`` grades another folder in the contract's layout in
 ``exercises/``; ``--profile student|grading``, ``--seed`` and ``--device cpu|cuda|auto``
 (also CONVGRADE_PROFILE, CONVGRADE_SEED, CONVGRADE_DEVICE); ``--call-timeout SECONDS`` and
 ``--call-memory MB`` bound each call of the student's code (:mod:`grader.run.limits`), so a run
-always ends with its points table.
+always ends with its points table. ``--course FILE`` (default: ``convgrade.toml`` in the rootdir
+or the current folder) chooses the exercises collected, their points, and the defaults of the
+profile, seed and limits; without one, every exercise file the registry knows (built-in or from
+an installed pack) is collected.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def not_rewritten(*packages: str) -> None:
 
 not_rewritten("grader", "hypothesis")  # before the imports below
 
+from grader import course  # noqa: E402
 from grader.engine import registry  # noqa: E402
 from grader.engine.exercise import Check, Exercise, Task, status_word  # noqa: E402
 from grader.engine.outcome import CheckResult  # noqa: E402
@@ -64,22 +68,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="device the inputs are created on (default cpu; auto = cuda when available)")
     group.addoption("--lang", choices=tuple(LANGUAGES), default=None,
                     help="language of the feedback (default: CONVGRADE_LANG, else the locale)")
-    group.addoption("--call-timeout", metavar="SECONDS", type=float, default=Limits.call_seconds,
-                    help=f"time limit of one call of your code (default {Limits.call_seconds:g}; "
-                         "the same as convgrade grade --timeout)")
-    group.addoption("--call-memory", metavar="MB", type=int, default=Limits.memory_mb,
-                    help=f"memory one call of your code may allocate (default {Limits.memory_mb}; "
-                         "the same as convgrade grade --memory)")
+    group.addoption("--call-timeout", metavar="SECONDS", type=float, default=None,
+                    help=f"time limit of one call of your code (default: the course file's, else "
+                         f"{Limits.call_seconds:g}; the same as convgrade grade --timeout)")
+    group.addoption("--call-memory", metavar="MB", type=int, default=None,
+                    help=f"memory one call of your code may allocate (default: the course file's, else "
+                         f"{Limits.memory_mb}; the same as convgrade grade --memory)")
+    group.addoption("--course", metavar="FILE", default=None,
+                    help="the course file (default: CONVGRADE_COURSE, else convgrade.toml in the rootdir or "
+                         "the current folder): its exercises, points, profile, seed and limits")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
         set_language(choose(config.getoption("--lang")))
-        config.stash[SETTINGS] = Settings.make(config.getoption("--profile"), config.getoption("--seed"),
-                                               config.getoption("--device"))
-    except (DeviceUnavailable, ValueError) as exc:
+        chosen = course.load(config.getoption("--course"), config.rootpath) or course.load(None)
+        registry.use_course(chosen)
+        profile, seed = course.settings_defaults(chosen, config.getoption("--profile"), config.getoption("--seed"))
+        config.stash[SETTINGS] = Settings.make(profile, seed, config.getoption("--device"))
+    except (DeviceUnavailable, ValueError) as exc:  # CourseError and RegistryError too: one line
         raise pytest.UsageError(str(exc)) from None
-    for exercise in registry.all_exercises():
+    for exercise in registry.known():
         config.addinivalue_line("markers", f"{exercise.marker}: {_(exercise.title)} ({exercise.module}.py)")
     use_one_thread()
     config.stash[RUNNERS] = {}
@@ -92,6 +101,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
             exercise = registry.get(file_path.stem)
         except KeyError:
             return None
+        chosen = registry.current_course()
+        if chosen is not None and exercise.module not in chosen.modules:
+            return None  # a course file chose the exercises
         return ExerciseFile.from_parent(parent, path=file_path, exercise=exercise)
     return None
 
@@ -164,7 +176,11 @@ class CheckItem(pytest.Item):
         if root not in runners:
             if not Path(root).is_dir():
                 raise pytest.UsageError(_("--submission {path}: no such folder").format(path=root))
-            limits = Limits(call_seconds=config.getoption("--call-timeout"), memory_mb=config.getoption("--call-memory"))
+            chosen = registry.current_course()
+            limits = Limits(call_seconds=config.getoption("--call-timeout") or getattr(chosen, "call_seconds", None)
+                            or Limits.call_seconds,
+                            memory_mb=config.getoption("--call-memory") or getattr(chosen, "memory_mb", None)
+                            or Limits.memory_mb)
             runners[root] = Runner(InProcessTarget(root, limits), config.stash[SETTINGS])
         return runners[root]
 

@@ -57,6 +57,7 @@ import numpy as np
 from copydetect.utils import find_fingerprint_overlap, get_copied_slices, winnow
 
 from grader.codenorm import Normalised, normalise
+from grader.engine import registry
 from grader.exercise_code import exercise_code
 from grader.run.submissions import SubmissionSource
 from grader.stubs import make_stub
@@ -249,11 +250,23 @@ class SimilarityReport:
         return next(e for e in self.exercises if e.module == module)
 
 
+def model_answers(solutions: Path) -> dict[str, str]:
+    """Exercise module -> its model answer (with nbgrader's solution markers): the ``exNN_*.py``
+    of ``solutions``, and each installed pack's own answers for the exercises that folder lacks
+    (a course may hold a pack's exercises: their copies are leaks too)."""
+    folders = [solutions, *(pack.solutions for pack in registry.packs())]
+    answers: dict[str, str] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("ex[0-9][0-9]_*.py")):
+            answers.setdefault(path.stem, path.read_text(encoding="utf-8"))
+    return answers
+
+
 def compare_class(sources: list[SubmissionSource], solutions: Path) -> SimilarityReport:
-    """The similarity report of a class, with the model answers in ``solutions`` (``exNN_*.py``,
-    with nbgrader's solution markers) as one more submission and their stubs as boilerplate;
-    only the exercises some submission has code for."""
-    answers = {path.stem: path.read_text(encoding="utf-8") for path in sorted(solutions.glob("ex[0-9][0-9]_*.py"))}
+    """The similarity report of a class, with the model answers (:func:`model_answers`) as one
+    more submission and their stubs as boilerplate; only the exercises some submission has code
+    for."""
+    answers = model_answers(solutions)
     code: dict[str, dict[str, str]] = {module: {REFERENCE: text} for module, text in answers.items()}
     skipped = []
     for source in sources:

@@ -6,6 +6,7 @@ In ``solutions/exNN_*.py`` every answer sits between ``### BEGIN SOLUTION`` and
 
     python -m grader.stubs            # write exercises/ from solutions/
     python -m grader.stubs --check    # exit 1 if exercises/ has drifted from solutions/
+    python -m grader.stubs --pack DIR # the same for an exercise pack: DIR/exercises/ from DIR/*/solutions/
 """
 
 from __future__ import annotations
@@ -44,15 +45,25 @@ def make_stub(source: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def solution_files(root: Path = ROOT) -> list[Path]:
-    """The model answers, ``solutions/exNN_*.py``, in order."""
-    return sorted((root / "solutions").glob("ex[0-9][0-9]_*.py"))
+def solution_files(root: Path = ROOT, pack: bool = False) -> list[Path]:
+    """The model answers, ``solutions/exNN_*.py``, in order; with ``pack``, those of the exercise
+    pack whose folder is ``root`` (``root/<package>/solutions/exNN_*.py``)."""
+    return sorted(root.glob(f"{'*/' if pack else ''}solutions/ex[0-9][0-9]_*.py"))
 
 
-def drifted(root: Path = ROOT) -> list[str]:
-    """Exercise files that are missing or differ from what the solutions generate."""
+def course_solution_files(root: Path = ROOT) -> list[Path]:
+    """The model answers of the course's exercises (:func:`grader.engine.registry.all_exercises`) that
+    exist, in its order: a built-in's in ``root/solutions``, a pack's in the pack's solutions folder."""
+    from grader.engine import registry
+    paths = [registry.solution_file(e.module, root / "solutions") for e in registry.all_exercises()]
+    return [p for p in paths if p.is_file()]
+
+
+def drifted(root: Path = ROOT, pack: bool = False) -> list[str]:
+    """Exercise files that are missing or differ from what the solutions generate (``pack``: of
+    the exercise pack in ``root``)."""
     bad = []
-    for path in solution_files(root):
+    for path in solution_files(root, pack):
         stub = root / "exercises" / path.name
         if not stub.exists() or stub.read_text() != make_stub(path.read_text()):
             bad.append(stub.name)
@@ -63,16 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     """Write the stubs, or with ``--check`` report drift (exit 1)."""
     parser = argparse.ArgumentParser(prog="python -m grader.stubs", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 when there is any")
+    parser.add_argument("--pack", type=Path, default=None, metavar="DIR",
+                        help="an exercise pack's folder: DIR/exercises/ from DIR/<package>/solutions/")
     args = parser.parse_args(argv)
+    root, pack = (args.pack, True) if args.pack else (ROOT, False)
     if args.check:
-        bad = drifted()
+        bad = drifted(root, pack)
         if bad:
             print("exercises/ is out of date with solutions/ for: " + ", ".join(bad)
-                  + "\nrun: python -m grader.stubs")
+                  + "\nrun: python -m grader.stubs" + (f" --pack {args.pack}" if pack else ""))
             return 1
         return 0
-    for path in solution_files():
-        (ROOT / "exercises" / path.name).write_text(make_stub(path.read_text()))
+    (root / "exercises").mkdir(exist_ok=True)
+    for path in solution_files(root, pack):
+        (root / "exercises" / path.name).write_text(make_stub(path.read_text()))
     return 0
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from grader.engine import checks, strategies
-from grader.engine.exercise import Call, Exercise, Mistake, Task
-from grader.engine.registry import register
-from grader.engine.window import Window, spatial_window
-from grader.i18n import N_
+from grader.api import N_, Call, Exercise, Mistake, Task, Window, checks, register, spatial_window, strategies
 
 
 def reference_cust_conv2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

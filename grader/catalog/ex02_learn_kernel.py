@@ -17,15 +17,28 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.engine import strategies
-from grader.engine.checks import run_property
-from grader.engine.compare import compare
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
-from grader.engine.judge import Variant, as_received, prepare, refuse
-from grader.engine.outcome import CheckFailed, Failure
-from grader.engine.registry import register
-from grader.i18n import N_, _, ngettext
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Failure,
+    Mistake,
+    Task,
+    Tolerance,
+    Variant,
+    _,
+    as_received,
+    compare,
+    ngettext,
+    prepare,
+    refuse,
+    register,
+    run_property,
+    strategies,
+)
 
 
 def cross_correlate(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

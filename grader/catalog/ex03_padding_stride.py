@@ -11,13 +11,24 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.engine import checks, strategies
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.engine.judge import Variant, judge_call
-from grader.engine.registry import register
-from grader.engine.window import Window, arguments, spatial_window
-from grader.i18n import N_
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    Context,
+    ErrorCase,
+    Exercise,
+    Mistake,
+    Task,
+    Variant,
+    Window,
+    arguments,
+    checks,
+    judge_call,
+    register,
+    spatial_window,
+    strategies,
+)
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 

@@ -11,11 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.engine import formulas
-from grader.engine.exercise import Call, Exercise, Mistake, Task
-from grader.engine.formulas import SYMBOLIC, nonnegative, positive
-from grader.engine.registry import register
-from grader.i18n import N_
+from grader.api import N_, SYMBOLIC, Call, Exercise, Mistake, Task, formulas, nonnegative, positive, register
 
 # --- the sizes torch produces: the references ------------------------------------------------
 # One axis is measured: the height of an (n, 1) input. Convolution and the weight use meta

@@ -10,11 +10,19 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.engine import checks, strategies
-from grader.engine.exercise import Call, Exercise, Mistake, Task
-from grader.engine.registry import register
-from grader.engine.window import Window, arguments, spatial_window
-from grader.i18n import N_
+from grader.api import (
+    N_,
+    Call,
+    Exercise,
+    Mistake,
+    Task,
+    Window,
+    arguments,
+    checks,
+    register,
+    spatial_window,
+    strategies,
+)
 
 
 def reference_conv2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

@@ -12,16 +12,29 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    Context,
+    ErrorCase,
+    Exercise,
+    Mistake,
+    Task,
+    Variant,
+    Window,
+    arguments,
+    as_pair,
+    checks,
+    int_or_pair,
+    judge_call,
+    register,
+    span,
+    spatial_window,
+    tensors,
+)
 from grader.catalog.ex03_padding_stride import SAME_HALF_KERNEL, half_kernel_sides
 from grader.catalog.ex05_channels import NOTES_MULTI_IN
-from grader.engine import checks
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.engine.judge import Variant, judge_call
-from grader.engine.registry import register
-from grader.engine.strategies import as_pair, int_or_pair, span, tensors
-from grader.engine.window import Window, arguments, spatial_window
-from grader.i18n import N_
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_CHANNELS = 4  # input and output channels; groups divide both

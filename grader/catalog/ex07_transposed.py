@@ -11,16 +11,29 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    CheckFailed,
+    Context,
+    ErrorCase,
+    Exercise,
+    Failure,
+    Mistake,
+    Task,
+    Variant,
+    _,
+    as_received,
+    checks,
+    compare,
+    judge_call,
+    reference_result,
+    register,
+    strategies,
+    value_lines,
+)
 from grader.catalog.ex06_conv2d import CROP_MINUS_ZERO, empty_where_unpadded
-from grader.engine import checks, strategies
-from grader.engine.compare import compare
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, ErrorCase, Exercise, Mistake, Task
-from grader.engine.judge import Variant, as_received, judge_call, reference_result
-from grader.engine.outcome import CheckFailed, Failure
-from grader.engine.registry import register
-from grader.i18n import N_, _
-from grader.outputs.feedback import value_lines
 
 # --- references --------------------------------------------------------------------------------
 

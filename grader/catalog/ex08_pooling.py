@@ -10,11 +10,20 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.engine import checks, strategies
-from grader.engine.exercise import Call, ErrorCase, Exercise, Mistake, Task
-from grader.engine.registry import register
-from grader.engine.window import Window, arguments, spatial_window
-from grader.i18n import N_
+from grader.api import (
+    N_,
+    Call,
+    ErrorCase,
+    Exercise,
+    Mistake,
+    Task,
+    Window,
+    arguments,
+    checks,
+    register,
+    spatial_window,
+    strategies,
+)
 
 
 def reference_max_pool2d(input: torch.Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -16,14 +16,25 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from grader.engine import strategies
-from grader.engine.checks import run_property
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, Exercise, Mistake, Task
-from grader.engine.judge import Variant, judge_call, prepare, refuse
-from grader.engine.outcome import CheckFailed, Failure
-from grader.engine.registry import register
-from grader.i18n import N_, _
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Failure,
+    Mistake,
+    Task,
+    Variant,
+    _,
+    judge_call,
+    prepare,
+    refuse,
+    register,
+    run_property,
+    strategies,
+)
 
 Layer = tuple[int, int, int, int]  # (kernel_size, stride, padding, dilation)
 

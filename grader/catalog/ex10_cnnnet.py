@@ -16,15 +16,29 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 from torch import nn
 
-from grader.engine import checks
-from grader.engine.compare import compare, describe_type
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, Exercise, Mistake, Task, Tolerance
-from grader.engine.judge import Variant, refuse
-from grader.engine.modeltasks import fit, forward, named, seeded
-from grader.engine.outcome import CheckFailed, Failure
-from grader.engine.registry import register
-from grader.i18n import N_, _
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Failure,
+    Mistake,
+    Task,
+    Tolerance,
+    Variant,
+    _,
+    checks,
+    compare,
+    describe_type,
+    fit,
+    forward,
+    named,
+    refuse,
+    register,
+    seeded,
+)
 
 PROCEDURES = "grader.catalog.ex10_cnnnet"
 SEED = 20240610  # seeds the reference weights, the images and the student's initialisation

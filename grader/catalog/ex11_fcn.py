@@ -16,15 +16,26 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from grader.engine.checks import run_property
-from grader.engine.compare import describe_type
-from grader.engine.context import Context
-from grader.engine.exercise import Call, Check, Exercise, Mistake, Task
-from grader.engine.judge import refuse
-from grader.engine.modeltasks import fit, forward, named, seeded
-from grader.engine.outcome import CheckFailed, Failure
-from grader.engine.registry import register
-from grader.i18n import N_, _
+from grader.api import (
+    N_,
+    Call,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Failure,
+    Mistake,
+    Task,
+    _,
+    describe_type,
+    fit,
+    forward,
+    named,
+    refuse,
+    register,
+    run_property,
+    seeded,
+)
 
 PROCEDURES = "grader.catalog.ex11_fcn"
 SEED = 20240611

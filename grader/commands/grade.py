@@ -22,6 +22,7 @@ from grader.engine.exercise import status_word
 from grader.engine.settings import DEFAULT_SEED, DeviceUnavailable, Settings
 from grader.i18n import _, current_language, ngettext
 from grader.outputs.formats import FORMATS, write_all
+from grader.packs import answers_exposed
 from grader.ray_executor import RayExecutor, RayUnavailable
 from grader.run import confine
 from grader.run.limits import Limits
@@ -63,17 +64,20 @@ def register(commands: argparse._SubParsersAction) -> None:
                               "annotations for GitHub Actions)"))
     grade.add_argument("--jobs", type=_positive(int), default=default_jobs(),
                        help=_("judges in parallel (default: cores)"))
-    grade.add_argument("--profile", choices=("grading", "student"), default="grading",
+    course = registry.current_course()  # its profile, seed and limits are the defaults
+    grade.add_argument("--profile", choices=("grading", "student"),
+                       default=getattr(course, "profile", None) or "grading",
                        help=_("grading (default): derandomized, more examples; student: fast"))
-    grade.add_argument("--seed", type=int, default=None,
+    grade.add_argument("--seed", type=int, default=getattr(course, "seed", None),
                        help=_("hypothesis seed (default {seed})").format(seed=DEFAULT_SEED))
     grade.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                        help=_("device inputs are created on (auto: cuda when available)"))
-    grade.add_argument("--timeout", type=_positive(float), default=Limits.call_seconds,
+    grade.add_argument("--timeout", type=_positive(float),
+                       default=getattr(course, "call_seconds", None) or Limits.call_seconds,
                        help=_("seconds one call may run (default {call:g}); an exercise may take 12x that, at "
                               "least {exercise:g} s").format(call=Limits.call_seconds,
                                                              exercise=Limits.exercise_seconds))
-    grade.add_argument("--memory", type=_positive(int), default=Limits.memory_mb,
+    grade.add_argument("--memory", type=_positive(int), default=getattr(course, "memory_mb", None) or Limits.memory_mb,
                        help=_("MB of memory a worker may allocate (default {memory})").format(memory=Limits.memory_mb))
     grade.add_argument("--executor", choices=("local", "ray"), default="local",
                        help=_("where the judges run: local (default: --jobs processes on this machine) or ray "
@@ -119,6 +123,12 @@ def run_grade(args: argparse.Namespace) -> int:
     except DeviceUnavailable as exc:
         print(f"convgrade: {exc}", file=sys.stderr)
         return 2
+    exposed = answers_exposed(registry.packs(), confine.runtime_readable())
+    if args.confinement == "strict" and exposed:
+        print("convgrade: " + _("--confinement strict: the model answers of {packs} lie in site-packages, where a "
+                                "submission can read them (install the pack editable: pip install -e DIR)").format(
+            packs=", ".join(exposed)), file=sys.stderr)
+        return 2
     missing = confine.probe().missing if args.confinement != "off" else ()
     if args.confinement == "strict" and missing:
         print("convgrade: " + _("--confinement strict: this kernel lacks {missing}").format(missing="; ".join(missing)),
@@ -127,7 +137,7 @@ def run_grade(args: argparse.Namespace) -> int:
     plan = Plan(settings, Limits(call_seconds=args.timeout, memory_mb=args.memory,
                                exercise_seconds=max(Limits.exercise_seconds, 12 * args.timeout),
                                confined=args.confinement != "off"),
-                current_language())
+                current_language(), registry.current_course())
     try:
         executor = RayExecutor(args.ray_address) if args.executor == "ray" else LocalExecutor(args.jobs)
     except RayUnavailable as exc:
@@ -149,6 +159,8 @@ def run_grade(args: argparse.Namespace) -> int:
             print(f"convgrade: {exc}", file=sys.stderr)
             return 2
     document = results_document(records, plan)
+    if plan.course is not None:
+        document["course"] = plan.course.record()
     written = write_all(document, args.out, args.format)
     Console(width=160).print(summary_table(records))
     print(ngettext("graded {n} submission in {seconds:.1f} s (profile {profile}, seed {seed}, device {device}); "
@@ -162,4 +174,8 @@ def run_grade(args: argparse.Namespace) -> int:
     elif missing:
         print(_("warning: confinement incomplete, this kernel lacks {missing}").format(missing="; ".join(missing)),
               file=sys.stderr)
+    if exposed:
+        print(_("warning: the model answers of {packs} lie in site-packages, where a submission can read them: "
+                "install the pack editable from your course repository (pip install -e DIR)").format(
+            packs=", ".join(exposed)), file=sys.stderr)
     return 1 if any(r.get("grader_failed") for r in records) else 0

@@ -15,6 +15,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
+from grader.engine import registry
 from grader.engine.exercise import Exercise
 from grader.i18n import current_language
 from grader.notebook import answers, arm, config, intro, kernelspec, tests
@@ -28,7 +29,8 @@ class Build:
     seed: int  # the hypothesis seed every grading run of the course uses
 
     def solution_file(self, exercise: Exercise) -> Path:
-        return self.solutions / f"{exercise.module}.py"
+        """A built-in's model answer in :attr:`solutions`; a pack's in the pack's own folder."""
+        return registry.solution_file(exercise.module, self.solutions)
 
 
 Step = Callable[[NotebookNode, Exercise, Build], NotebookNode]

@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 
 from grader.batch import Plan, grade_class
+from grader.course import load as load_course
+from grader.course import settings_defaults
+from grader.engine import registry
 from grader.engine.settings import Settings
 from grader.i18n import N_, _, choose, current_language, set_language
 from grader.outputs.formats import gradescope_results
@@ -50,16 +53,23 @@ def locate(submission: Path) -> Path | None:
 
 def grade(root: Path) -> dict:
     """The Gradescope results of ``root/submission``, in the current language."""
-    settings = Settings.make(os.environ.get("CONVGRADE_PROFILE") or "grading")
+    course = registry.current_course()
+    profile, seed = settings_defaults(course, None, None)
+    settings = Settings.make(profile or "grading", seed)
     found = locate(root / "submission")
     source = discover([str(found)])[0] if found else SubmissionSource("submission", problem=_(NOT_FOUND))
-    return gradescope_results(grade_class([source], Plan(settings, Limits(), current_language()), jobs=1)[0])
+    course = registry.current_course()
+    limits = Limits(call_seconds=getattr(course, "call_seconds", None) or Limits.call_seconds,
+                    memory_mb=getattr(course, "memory_mb", None) or Limits.memory_mb)
+    plan = Plan(settings, limits, current_language(), course)
+    return gradescope_results(grade_class([source], plan, jobs=1)[0])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0] if args else os.environ.get("CONVGRADE_AUTOGRADER_ROOT", "/autograder"))
     set_language(choose())
+    registry.use_course(load_course(None, Path.cwd()))  # run_autograder runs in the zip's folder: its convgrade.toml
     results = grade(root)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False),

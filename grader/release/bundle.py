@@ -23,21 +23,22 @@ from pathlib import Path
 
 from grader.i18n import N_, _
 from grader.release.leaks import verify
-from grader.release.readme import SETUP, student_readme
+from grader.release.readme import setup_commands, student_readme
 from grader.release.tree import write_grader
 from grader.release.workflow import WORKFLOW_PATH, GraderPin, workflow_yaml
-from grader.stubs import ROOT, make_stub, solution_files
+from grader.stubs import ROOT, course_solution_files, make_stub
 
 GITIGNORE = ".venv/\n__pycache__/\n*.egg-info/\n.hypothesis/\nresults*.json\n"
 SETUP_COMMENT = N_("Makes .venv with the pinned versions and installs the grader into it.")
 
 
 def write_exercises(root: Path, dest: Path) -> list[Path]:
-    """``exercises/``: the stub of every ``solutions/exNN_*.py`` and the project's conftest.py."""
+    """``exercises/``: the stub of every model answer of the course (``solutions/exNN_*.py`` for
+    the built-ins, a pack's own solutions for its exercises) and the project's conftest.py."""
     folder = dest / "exercises"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for solution in solution_files(root):
+    for solution in course_solution_files(root):
         stub = folder / solution.name
         stub.write_text(make_stub(solution.read_text(encoding="utf-8")), encoding="utf-8")
         written.append(stub)
@@ -58,12 +59,13 @@ def write_workflow(dest: Path, pin: GraderPin) -> list[Path]:
 
 
 def write_setup(dest: Path) -> list[Path]:
-    """``scripts/setup``: the README's two setup lines, as an executable script."""
+    """``scripts/setup``: the README's setup lines, as an executable script."""
     path = dest / "scripts" / "setup"
     path.parent.mkdir(parents=True, exist_ok=True)
     comment = " ".join(_(SETUP_COMMENT).splitlines())
+    commands = "\n".join(setup_commands())
     path.write_text(f'#!/usr/bin/env bash\n# {comment}\n'
-                    f'set -euo pipefail\ncd "$(dirname "$0")/.."\npython3 -m venv .venv\n{SETUP}\n',
+                    f'set -euo pipefail\ncd "$(dirname "$0")/.."\npython3 -m venv .venv\n{commands}\n',
                     encoding="utf-8")
     path.chmod(0o755)
     return [path]

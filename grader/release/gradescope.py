@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.i18n import current_language
 from grader.release.leaks import verify
-from grader.release.tree import pip_install, python_version, write_grader
+from grader.release.tree import pack_installs, pip_install, python_version, write_grader
 from grader.stubs import ROOT
 
 ZIP_NAME = "autograder.zip"
@@ -75,7 +75,8 @@ SCRIPTS = ("setup.sh", "run_autograder")  # executable members of the zip
 def write_autograder(root: Path, dest: Path) -> list[Path]:
     """The zip's files into ``dest`` (unverified; see :func:`build_autograder`)."""
     written = write_grader(root, dest)
-    install = pip_install('"$ROOT/venv/bin/python"', ".", "constraints.txt")
+    install = "\n".join([pip_install('"$ROOT/venv/bin/python"', ".", "constraints.txt"),
+                         *pack_installs('"$ROOT/venv/bin/python"', ".")])
     texts = {"setup.sh": SETUP_SH.format(python=python_version(), install=install),
              "run_autograder": RUN_AUTOGRADER.format(language=current_language()), "README.md": README}
     for name, text in texts.items():

@@ -1,7 +1,8 @@
 """Proof that a release carries no model answer: no function in it has the body of an answer.
 
-An answer is a function of ``solutions/exNN_*.py`` whose body differs from the same file's stub
-(:func:`grader.stubs.make_stub`): helpers given to students unchanged are not answers. Bodies
+An answer is a function of ``solutions/exNN_*.py`` (or of an installed pack's solutions) whose
+body differs from the same file's stub (:func:`grader.stubs.make_stub`): helpers given to
+students unchanged are not answers. Bodies
 are compared as syntax trees (``ast.dump``), without their docstrings, so reformatting or a new
 docstring does not hide a copy. Trivial bodies (``pass``, ``...``, a ``raise
 NotImplementedError``, nothing but a docstring) never count.
@@ -13,6 +14,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.engine import registry
 from grader.i18n import _
 from grader.stubs import make_stub
 
@@ -94,6 +96,8 @@ def find_leaks(release: Path, solutions: Path) -> list[Leak]:
     """Every function under ``release`` (all ``*.py`` files) with an answer's body, except a
     published formula in its own exercise's catalog file (:data:`PUBLISHED_REFERENCES`)."""
     answers = answer_bodies(solutions)
+    for pack in registry.packs():  # the installed packs' model answers, whether the course uses them or not
+        answers.update(answer_bodies(pack.solutions))
     leaks = []
     for path in sorted(release.rglob("*.py")):
         relative = path.relative_to(release)

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from grader.engine import registry
 from grader.i18n import _
-from grader.release.tree import pip_install, python_version
+from grader.release.tree import pack_installs, pip_install, python_version
 from grader.release.workflow import WORKFLOW_PATH
 from grader.run.limits import Limits
 
 SETUP = pip_install(".venv/bin/python", ".", "constraints.txt", editable=True)
+
+
+def setup_commands() -> list[str]:
+    """What a student runs after making .venv: :data:`SETUP`, then the course's packs."""
+    return [SETUP, *pack_installs(".venv/bin/python", ".")]
 
 
 def points_table() -> str:
@@ -78,7 +83,7 @@ def student_readme() -> str:
         set_up=_("Set up"),
         python=_("With Python {python} (the version the pinned packages are tested with):").format(
             python=python_version()),
-        setup=SETUP,
+        setup="\n    ".join(setup_commands()),
         setup_notes=_("(`scripts/setup` runs these two lines.) The versions in `constraints.txt` are the ones the\n"
                       "grader is tested with; the extra index gives torch's CPU build, which is all you need."),
         work=_("Work and check"),

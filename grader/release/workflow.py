@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from grader.i18n import N_, _, current_language
-from grader.release.tree import pip_install, python_version
+from grader.release.tree import pack_installs, pip_install, python_version
 
 WORKFLOW_PATH = ".github/workflows/grade.yml"
 STUDENT_DIR = "student"  # where the student's repository is checked out
@@ -133,5 +133,7 @@ def workflow_yaml(pin: GraderPin, language: str | None = None) -> str:
     return TEMPLATE.format(header=header, repo=pin.repo, ref=pin.ref, student=STUDENT_DIR, grader=GRADER_DIR,
                            token=TOKEN_SECRET, python=python_version(), grade=GRADE_COMMAND,
                            language=language or current_language(),
-                           install=pip_install("python", f"./{GRADER_DIR}", f"{GRADER_DIR}/constraints.txt"),
+                           install=" && ".join([
+                               pip_install("python", f"./{GRADER_DIR}", f"{GRADER_DIR}/constraints.txt"),
+                               *pack_installs("python", f"./{STUDENT_DIR}")]),
                            **steps)

@@ -9,7 +9,7 @@ into a fresh private folder, and the worker
   tracker's), keeping only its connection to the judge,
 * sends its stdout and stderr to /dev/null,
 * caps its address space (``--memory``) and the size of files it may write (0),
-* blocks imports of the grader, the solutions and the tests,
+* blocks imports of the grader, the solutions, the tests and the installed exercise packs,
 * enters the kernel's confinement (:mod:`grader.run.confine`): its own PID, user and network
   namespaces, Landlock (it reads only the runtime and its private folder, writes nothing,
   signals nothing outside), seccomp (no sockets), so nothing it does reaches the judge, the
@@ -61,9 +61,19 @@ MAX_REPLY_BYTES = 256 * 1024 * 1024
 its whole memory)."""
 
 
+def pack_packages() -> tuple[str, ...]:
+    """The top-level packages of every installed exercise pack (its catalog and its model
+    answers): blocked from submissions like :data:`BLOCKED_PACKAGES`."""
+    from grader.engine import registry
+    return tuple(name for pack in registry.packs() for name in pack.packages)
+
+
 class _BlockImports(importlib.abc.MetaPathFinder):
+    def __init__(self, blocked: tuple[str, ...] = BLOCKED_PACKAGES):
+        self.blocked = blocked
+
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] in BLOCKED_PACKAGES:
+        if name.split(".")[0] in self.blocked:
             raise ImportError(_("{name} cannot be imported from a submission").format(name=name))
         return None
 
@@ -101,12 +111,13 @@ def _confine(folder: str, limits: Limits, keep: int) -> dict[str, Any]:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with an OSError instead of killing us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "grader"}
+    packs = pack_packages()
+    trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] in ("grader", *packs)}
     for k in trusted:
         del sys.modules[k]
     project = str(Path(__file__).resolve().parents[2])
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
-    sys.meta_path.insert(0, _BlockImports())
+    sys.meta_path.insert(0, _BlockImports((*BLOCKED_PACKAGES, *packs)))
     if limits.confined:
         confine.enter(confine.worker_policy(folder))
     else:
