@@ -12,9 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.catalog import ex04_shapes as ex04
-from grader.engine import registry
+from grader.engine import formulas, registry
 from grader.engine.formulas import UnprovenFormula
-from tests.conftest import failed, solution_source
+from grader.engine.runner import Runner
+from grader.run.target import InProcessTarget
+from tests.conftest import EXERCISES, SOLUTIONS, TEST_SETTINGS, failed, solution_source
 
 MODULE = "ex04_shapes"
 SOLUTION = solution_source(MODULE)
@@ -222,3 +224,20 @@ def test_a_correct_formula_sympy_cannot_prove_passes_with_a_warning(grade_source
     with pytest.warns(UnprovenFormula, match=r"agrees with torch on all \d{3,} small configurations"):
         results = grade_source(MODULE, ceiling_form)
     assert failed(results) == set()
+
+
+@pytest.mark.parametrize("folder, builds_grid, status", [(EXERCISES, False, "failed"), (SOLUTIONS, True, "passed")],
+                         ids=["stub", "model answer"])
+def test_a_stub_ends_before_the_grid_is_built(folder, builds_grid: bool, status: str) -> None:
+    """An exhaustive check calls the first pinned example alone first: the stub's "not
+    implemented" ends the task there (torch would try every configuration of the grid for
+    nothing); an answer is judged on the whole grid."""
+    built = []
+    exercise = registry.get(MODULE)
+    task = exercise.task("conv_output_size")
+    check = formulas.exhaustive("matches_torch", "every configuration", 2,
+                                lambda: built.append(1) or ex04.conv_grid())
+    result = Runner(InProcessTarget(folder), TEST_SETTINGS).run_check(exercise, task, check)
+    assert result.status == status and bool(built) == builds_grid
+    if not builds_grid:
+        assert "not implemented yet" in result.message
