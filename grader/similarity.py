@@ -254,11 +254,11 @@ def model_answers(solutions: Path) -> dict[str, str]:
     """Exercise module -> its model answer (with nbgrader's solution markers): the ``exNN_*.py``
     of ``solutions``, and each installed pack's own answers for the exercises that folder lacks
     (a course may hold a pack's exercises: their copies are leaks too)."""
-    folders = [solutions, *(pack.solutions for pack in registry.packs())]
-    answers: dict[str, str] = {}
-    for folder in folders:
-        for path in sorted(folder.glob("ex[0-9][0-9]_*.py")):
-            answers.setdefault(path.stem, path.read_text(encoding="utf-8"))
+    answers = {path.stem: path.read_text(encoding="utf-8") for path in sorted(solutions.glob("ex[0-9][0-9]_*.py"))}
+    for exercise in registry.known():
+        path = registry.solution_file(exercise.module, solutions)
+        if exercise.module not in answers and path.is_file():
+            answers[exercise.module] = path.read_text(encoding="utf-8")
     return answers
 
 

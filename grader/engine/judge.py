@@ -127,7 +127,8 @@ def send_call(task: Task, ctx: Context, call: Call, variant: Variant, ahead: boo
     judges the outcome. Call the returned functions in the order of the sends."""
     shown = as_received(call, variant)
     args, kwargs = prepare(call, variant, ctx.settings.device)
-    before = (map_tensors(args, lambda t: t.detach().clone()), map_tensors(kwargs, lambda t: t.detach().clone()))
+    before = ((map_tensors(args, lambda t: t.detach().clone()), map_tensors(kwargs, lambda t: t.detach().clone()))
+              if variant.judge_inputs else None)  # copies only where the check compares them
     first = ctx.send(task, args, kwargs, inputs=variant.judge_inputs)
 
     def repeat() -> Callable[[], CallOutcome]:
