@@ -13,8 +13,8 @@ too long, extrapolated per submission; the row says which). Run with ``benchmark
 
 The throughput rows (``--only throughput``) compare the stubs' run with the bare imports it
 pays, the generated ex01 class with nbgrader and with the in-process floor
-(:mod:`benchmarks.floor`, which must grade it identically), and ``--complete N`` complete
-submissions; ``--profile-batch`` prints where a batch's time goes instead
+(:mod:`benchmarks.floor`, which must grade it identically; the median of alternate runs), and
+``--complete N`` complete submissions; ``--profile-batch`` prints where a batch's time goes instead
 (:mod:`grader.engine.timings`).
 """
 
@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -215,25 +216,36 @@ def write_generated_class(folder: Path, n: int) -> dict[str, str]:
     return students
 
 
+FLOOR_RUNS = 3
+"""convgrade and the floor run alternately this many times; the rows take the medians (one run
+of each swings by a tenth from minute to minute on a shared machine)."""
+
+
 def throughput_rows(workdir: Path, n: int) -> list[Row]:
     """The same ex01 checks on ``n`` submissions: convgrade grade against nbgrader autograde, and
     ``--executor ray`` against the local executor; and against the floor (:mod:`benchmarks.floor`:
-    the same checks in-process, no isolation), which must grade them identically."""
+    the same checks in-process, no isolation), which must grade them identically (the median of
+    :data:`FLOOR_RUNS` alternate runs of each)."""
     students = write_generated_class(workdir / "class", n)
     course = nbgrader_course(workdir, students)
     nbgrader_seconds = nbgrader(course, "autograde", EX01, "--create")
-    seconds = grade_timed(workdir / "class", workdir / "local.json")
-    floor, done = timed([str(BIN / "python"), "-m", "benchmarks.floor", str(workdir / "class"),
-                         "--out", str(workdir / "floor.json")])
-    assert done.returncode == 0, done.stderr
-    assert_floor_agrees(workdir / "local.json", workdir / "floor.json")
+    runs, floors = [], []
+    for _ in range(FLOOR_RUNS):
+        runs.append(grade_timed(workdir / "class", workdir / "local.json"))
+        floor, done = timed([str(BIN / "python"), "-m", "benchmarks.floor", str(workdir / "class"),
+                             "--out", str(workdir / "floor.json")])
+        assert done.returncode == 0, done.stderr
+        assert_floor_agrees(workdir / "local.json", workdir / "floor.json")
+        floors.append(floor)
+    seconds, floor = statistics.median(runs), statistics.median(floors)
     ray_seconds = ray_timed(workdir, workdir / "class")
     return [Row(f"grading {n} ex01 submissions, seconds per submission", seconds / n, nbgrader_seconds / n,
                 "baseline: nbgrader autograde, same checks", f"convgrade {seconds:.1f} s, nbgrader {nbgrader_seconds:.1f} s",
                 None if ray_seconds is None else ray_seconds / n),
             Row(f"the same {n}, against the in-process floor (no isolation)", seconds / n, floor / n,
                 "baseline: benchmarks/floor.py", f"convgrade {seconds:.1f} s, floor {floor:.1f} s, "
-                f"{seconds / floor:.2f}x the floor")]
+                f"{seconds / floor:.2f}x the floor (median of {FLOOR_RUNS}; each: "
+                + ", ".join(f"{r / f:.2f}x" for r, f in zip(runs, floors)) + ")")]
 
 
 def assert_floor_agrees(results: Path, floor: Path) -> None:
@@ -376,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         reference = "-" if row.reference is None else f"{row.reference:.2f} s ({row.reference_kind})"
         ray = "-" if row.ray_seconds is None else f"{row.ray_seconds:.2f}"
-        table.add_row(row.name, f"{row.seconds:.2f}", reference, row.ratio, ray, row.ray_ratio, row.note[:60])
+        table.add_row(row.name, f"{row.seconds:.2f}", reference, row.ratio, ray, row.ray_ratio, row.note[:100])
     Console(width=190).print(table)
     print("ratio = budget or baseline seconds / measured seconds (above 1: within budget, or faster); "
           "ray vs local = local seconds / --executor ray seconds, same batch, same results")

@@ -7,6 +7,7 @@ error, 1 when the grader itself failed.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"convgrade: {problem}", file=sys.stderr)
         return 2
+    gc.freeze()  # torch and the exercises live until the end: no collection goes through them again, at exit neither
     named = argv[:1] if argv[:1] and argv[0] in COMMANDS else COMMANDS  # only the command run is imported
     args = build_parser(tuple(named)).parse_args(argv)
     return args.run(args)

@@ -1,5 +1,6 @@
 """One forkserver per run: a judge forks its workers from the run's forkserver, the one the
-judge itself came from; and ``convgrade grade`` imports no other command."""
+judge itself came from; a worker finds the grader's modules it takes out of ``sys.modules`` as
+the server noted them; and ``convgrade grade`` imports no other command."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import concurrent.futures
 import multiprocessing.forkserver
 import subprocess
 import sys
+import types
 from pathlib import Path
 
-from grader.run import forkserver
+from grader.run import forkserver, sandbox
 from grader.batch import start_judge
 from grader.run.limits import Limits
 from grader.run.sandbox import WorkerTarget
@@ -47,3 +49,24 @@ def test_grade_imports_only_its_own_command() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('grader.commands.')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['grader.commands.grade']"
+
+
+def test_a_worker_holds_no_grader_module_by_name() -> None:
+    code = "import sys\n\ndef f():\n    return sorted(m for m in sys.modules if m.partition('.')[0] in ('grader', 'convgrade_conv1d'))\n"
+    with WorkerTarget({"m.py": code}, Limits()) as target:
+        assert target.call("m", "f", (), {}, forbidden=None).value == []
+
+
+def test_the_noted_names_are_used_only_while_sys_modules_is_as_noted() -> None:
+    packages = ("grader", *sandbox.pack_packages())
+    scanned = sandbox.trusted_module_names(packages)
+    saved = sandbox._NOTED
+    try:
+        sandbox.note_trusted_modules(next(reversed(sys.modules)))
+        sandbox._NOTED = (*sandbox._NOTED[:2], ("grader.noted_only",))
+        assert sandbox.trusted_module_names(packages) == ["grader.noted_only"]
+        sys.modules["grader.added_since_noted"] = types.ModuleType("grader.added_since_noted")
+        assert sandbox.trusted_module_names(packages) == [*scanned, "grader.added_since_noted"]
+    finally:
+        sys.modules.pop("grader.added_since_noted", None)
+        sandbox._NOTED = saved

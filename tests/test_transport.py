@@ -1,14 +1,16 @@
-"""Between judge and worker: the raw frame carries plain tensors exactly as torch.save did and
-refuses malformed frames; calls sent ahead are judged in order, and one not needed is dropped
-without its reply reaching the next request."""
+"""Between judge and worker: a frame carries plain data and tensors exactly as torch.save did,
+describes what is not plain data, and refuses malformed frames; calls sent ahead are judged in
+order, and one not needed is dropped without its reply reaching the next request."""
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import time
 
 import pytest
+import sympy
 import torch
 
 from grader.engine import timings
@@ -18,11 +20,12 @@ from grader.engine.outcome import Abort
 from grader.run.sandbox import WorkerTarget
 
 
-def through_torch_save(value: object) -> object:
-    """The value as the judge read it before the raw frame (``torch.save``, ``weights_only``)."""
+def through_torch_save(tensor: torch.Tensor) -> torch.Tensor:
+    """The tensor as the judge read it before the raw frame: the worker's CPU copy, through
+    ``torch.save`` and ``torch.load(weights_only=True)``."""
     buffer = io.BytesIO()
-    torch.save(codec.encode(value), buffer)
-    return codec.decode(torch.load(io.BytesIO(buffer.getvalue()), weights_only=True))
+    torch.save(tensor.detach().cpu().clone(), buffer)
+    return torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
 
 
 TENSORS = [
@@ -35,23 +38,44 @@ TENSORS = [
 @pytest.mark.parametrize("tensor", TENSORS, ids=lambda t: f"{t.dtype}{tuple(t.shape)}{t.stride()}")
 def test_a_plain_tensor_travels_raw_and_arrives_as_through_torch_save(tensor: torch.Tensor) -> None:
     payload = codec.dumps(("outcome", tensor, [tensor], {"t": tensor}))
-    assert payload.startswith(codec.MAGIC)
+    assert payload.count(b'"~x"') == 3 and b'"~z"' not in payload
     for got in (codec.loads(payload)[1], codec.loads(payload)[2][0], codec.loads(payload)[3]["t"]):
         expected = through_torch_save(tensor)
+        assert type(got) is torch.Tensor
         assert (got.dtype, got.shape, got.stride()) == (expected.dtype, expected.shape, expected.stride())
         assert torch.equal(got, expected)
 
 
 def test_plain_data_keeps_its_types() -> None:
-    value = ("call", 1, 2.5, float("inf"), -0.0, None, True, "x", [1, (2, 3)], {"k": [None]}, torch.Size([2, 3]), 10**30)
-    assert repr(codec.loads(codec.dumps(value))) == repr(through_torch_save(value))
-    assert codec.dumps(value).startswith(codec.MAGIC)
+    value = ("call", 1, 2.5, float("inf"), -0.0, None, True, "x", [1, (2, 3)], {"k": [None]}, torch.Size([2, 3]), 10**30,
+             {"~t": [1, 2]}, [{"~x": "not a tensor"}], "\udc80")
+    got = codec.loads(codec.dumps(value))
+    assert repr(got) == repr(value)
+    assert [type(v) for v in got] == [type(v) for v in value]
+    assert math.copysign(1.0, got[4]) == -1.0 and math.isnan(codec.loads(codec.dumps(float("nan"))))
 
 
-def test_anything_else_still_goes_through_torch_save() -> None:
+def test_what_is_not_plain_data_is_described_not_sent() -> None:
+    class Secret:
+        pass
+
+    x = sympy.Symbol("x")
+    got = codec.loads(codec.dumps((Secret(), torch.nn.Parameter(torch.ones(1)), 2 * x + 1, {1: "int key"},
+                                   [[[[[[[[[[1]]]]]]]]]])))
+    assert isinstance(got[0], codec.Foreign) and "Secret" in got[0].description
+    assert isinstance(got[1], codec.Foreign) and "Parameter" in got[1].description
+    assert got[2] == 2 * x + 1
+    assert isinstance(got[3], codec.Foreign) and got[3].description == "dict"
+    deepest = got[4]
+    while isinstance(deepest, list):
+        deepest = deepest[0]
+    assert isinstance(deepest, codec.Foreign)  # nested past MAX_DEPTH
+
+
+def test_anything_else_goes_as_torch_save_bytes_read_with_weights_only() -> None:
     odd = torch.tensor([0.5, 1.0, -2.0]).to(torch.float8_e4m3fn)  # a dtype outside RAW_DTYPES
     payload = codec.dumps(("outcome", odd))
-    assert not payload.startswith(codec.MAGIC)
+    assert b'"~z"' in payload and b'"~x"' not in payload
     got = codec.loads(payload)[1]
     assert got.dtype == odd.dtype and torch.equal(got.float(), odd.float())
 
@@ -61,20 +85,44 @@ def frame(tree: object, body: bytes = b"") -> bytes:
     return codec.MAGIC + len(header).to_bytes(8, "little") + header + body
 
 
+class Pickled:
+    def __reduce__(self) -> tuple:
+        return (print, ("unpickled",))
+
+
+def pickled() -> bytes:
+    buffer = io.BytesIO()
+    torch.save(Pickled(), buffer)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("tree,body", [
-    (["x", ["float32", [2, 2], [2, 1], 0, 16]], b"\0" * 8),  # fewer bytes than it claims
-    (["x", ["float32", [2, 2], [2, 1], 0, 12]], b"\0" * 16),  # bytes that do not match the shape
-    (["x", ["float32", [2, 2], [4, 1], 0, 16]], b"\0" * 16),  # strides that read past its bytes
-    (["x", ["float32", [2, -2], [2, 1], 0, 16]], b"\0" * 16),
-    (["x", ["object", [1], [1], 0, 8]], b"\0" * 8),
-    (["x", ["float32", [1], [1], -4, 4]], b"\0" * 8),
-    (["p", "os.system"], b""),
-    (["v", {"a": 1}], b""),
-    ({"__convgrade__": "tensor"}, b""),
+    ({"~x": ["float32", [2, 2], [2, 1], 0, 16, "cpu"]}, b"\0" * 8),  # fewer bytes than it claims
+    ({"~x": ["float32", [2, 2], [2, 1], 0, 12, "cpu"]}, b"\0" * 16),  # bytes that do not match the shape
+    ({"~x": ["float32", [2, 2], [4, 1], 0, 16, "cpu"]}, b"\0" * 16),  # strides that read past its bytes
+    ({"~x": ["float32", [2, -2], [2, 1], 0, 16, "cpu"]}, b"\0" * 16),
+    ({"~x": ["object", [1], [1], 0, 8, "cpu"]}, b"\0" * 8),
+    ({"~x": [["float32"], [1], [1], 0, 4, "cpu"]}, b"\0" * 4),
+    ({"~x": ["float32", [1], [1], -4, 4, "cpu"]}, b"\0" * 8),
+    ({"~x": ["float32", [1], [1], 0, 4, 0]}, b"\0" * 4),  # a device that is not a name
+    ({"~z": [0, len(pickled()), "cpu"]}, pickled()),  # weights_only refuses to build it
+    ({"~z": [0, 4, "cpu"]}, b"\0" * 4),
+    ({"~p": "os.system"}, b""),  # not a tag of ours
+    ({"a": 1}, b""),  # a bare object: no dict travels untagged
+    ({"~t": [], "~d": []}, b""),
+    ({"~d": [[1, 2]]}, b""),  # keys are strings
+    ({"~f": ["x"]}, b""),
+    ([[[[[[[[[[[[[[1]]]]]]]]]]]]]], b""),  # deeper than any message
 ])
 def test_a_malformed_frame_is_refused(tree: object, body: bytes) -> None:
     with pytest.raises(ValueError):
         codec.loads(frame(tree, body))
+
+
+def test_bytes_that_are_no_frame_are_refused() -> None:
+    for payload in (b"", b"\x80\x04K\x01.", codec.MAGIC + (10**6).to_bytes(8, "little") + b"[]"):
+        with pytest.raises(ValueError):
+            codec.loads(payload)
 
 
 MODULE = {"m.py": "import time\n\ndef echo(x):\n    if x == 'hang':\n        time.sleep(60)\n    return x\n"}

@@ -1,16 +1,20 @@
-"""Values crossing from a student's worker process to the judge, safely.
+"""Values crossing between a judge and a student's worker process, safely.
 
-The judge never unpickles what a worker sends: the worker encodes its results as plain data
-(tensors, numbers, strings, tuples, lists, dicts with string keys) with ``torch.save``, and the
-judge reads them with ``torch.load(weights_only=True)``, which builds nothing else. Anything
-that is not plain data (a tensor subclass, a numpy array, a sympy expression, an arbitrary
-object) is described, not sent: the judge sees a :class:`Foreign` value whose description
-feedback can show, or, for sympy, an expression rebuilt by a whitelist parser.
+The judge never unpickles what a worker sends. A message is one frame (:func:`dumps`): a JSON
+tree of its structure, then the bytes of its tensors. Plain data crosses as itself (numbers,
+strings, ``None``, lists, tuples, dicts with string keys, ``torch.Size``); a plain tensor as
+its raw bytes with dtype, shape and strides, checked on reading; a tensor a raw frame cannot
+carry (another dtype, a sparse layout) as ``torch.save`` bytes, read back with
+``torch.load(weights_only=True)``, which builds nothing else. Anything that is not plain data
+(a tensor subclass, a numpy array, an arbitrary object) is described, not sent: the judge sees a
+:class:`Foreign` value whose description feedback can show, or, for sympy, an expression
+rebuilt by a whitelist parser. Tensors travel as CPU data that the reader puts back on their
+device (CUDA tensors never go through pickling or CUDA IPC).
 
-Most messages hold only plain tensors of common dtypes besides numbers and strings; those
-travel in a cheaper frame (:func:`frame`): a JSON tree of the structure, then each tensor's
-raw bytes, read back with its dtype, shape and strides checked (nothing is unpickled either).
-Any other message goes through ``torch.save``.
+The structure is encoded and read in one pass each way (a message crosses for every call of
+student code): JSON's own lists carry lists, and a JSON object is always one tag of ours
+(``{"~t": [...]}`` a tuple, ``{"~d": [[key, value], ...]}`` a dict, ``{"~x": ...}`` a raw
+tensor...), so a student's dict can never pass for a tag.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import torch
 
 from grader.i18n import _
 
-TAG = "__convgrade__"
 MAX_DEPTH = 8
+MAGIC = b"convgrade-frame-2\n"
 
 
 class Foreign:
@@ -49,106 +53,78 @@ def _type_name(value: Any) -> str:
     return kind.__qualname__ if module == "builtins" else f"{module.split('.')[0]}.{kind.__qualname__}"
 
 
-def encode(value: Any, depth: int = 0) -> Any:
-    """Worker side: ``value`` as plain data (see the module docstring)."""
-    if depth > MAX_DEPTH:
-        return {TAG: "foreign", "type": _("too deeply nested value"), "text": ""}
-    if type(value) is torch.Tensor:
-        with torch._C.DisableTorchFunctionSubclass():
-            data = torch.Tensor.detach(value).to("cpu").clone()
-        return {TAG: "tensor", "data": data, "device": str(value.device)}
-    if isinstance(value, torch.Tensor):
-        return {TAG: "foreign", "type": _type_name(value), "text": ""}
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    module = type(value).__module__ or ""
-    if module == "numpy" and isinstance(value, (numbers.Integral, numbers.Real)) and hasattr(value, "item"):
-        return value.item()  # a numpy scalar counts as the Python number it holds
-    if type(value) is torch.Size:
-        return {TAG: "size", "items": [int(v) for v in value]}
-    if type(value) in (tuple, list):
-        items = [encode(v, depth + 1) for v in value]
-        return tuple(items) if type(value) is tuple else items
-    if type(value) is dict and all(type(k) is str for k in value):
-        return {k: encode(v, depth + 1) for k, v in value.items()}
-    if module.startswith("sympy"):
-        import sympy
-
-        if isinstance(value, sympy.Basic):
-            return {TAG: "sympy", "srepr": sympy.srepr(value)}
-    return {TAG: "foreign", "type": _type_name(value), "text": ""}
-
-
-def dumps(value: Any) -> bytes:
-    """``value`` encoded (:func:`encode`) and serialised: as a raw frame (:func:`frame`) when it
-    can be, else with ``torch.save``."""
-    plain = encode(value)
-    raw = frame(plain)
-    if raw is not None:
-        return raw
-    buffer = io.BytesIO()
-    torch.save(plain, buffer)
-    return buffer.getvalue()
-
-
-def loads(payload: bytes) -> Any:
-    """Plain data back (either side), with tags turned into tensors, sympy or :class:`Foreign`."""
-    if payload.startswith(MAGIC):
-        return decode(unframe(payload))
-    return decode(torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu"))
-
-
-MAGIC = b"convgrade-raw-1\n"
 RAW_DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.bfloat16,
     torch.float32, torch.float64, torch.complex64, torch.complex128)}
-"""The dtypes a raw frame carries (any other tensor goes through ``torch.save``)."""
+"""The dtypes whose tensors travel as raw bytes (any other goes as ``torch.save`` bytes)."""
+
+_SCALARS = (bool, int, float, str)
 
 
-def frame(plain: Any) -> bytes | None:
-    """A raw frame of ``plain`` (what :func:`encode` returns): ``MAGIC``, the length of a JSON
-    tree, the tree, the tensors' bytes. In the tree each node is ``[kind, payload]``: ``"v"`` a
-    JSON scalar, ``"t"`` a tuple, ``"l"`` a list, ``"d"`` a dict with string keys, ``"x"`` a
-    tensor ``[dtype, shape, strides, offset, bytes]``. None when a tensor cannot go raw (a dtype
-    outside :data:`RAW_DTYPES`, storage that is not exactly its elements)."""
+def dumps(value: Any) -> bytes:
+    """``value`` as one frame: ``MAGIC``, the length of the JSON tree, the tree, the tensors'
+    bytes. What is not plain data becomes a :class:`Foreign` description (see the module
+    docstring), so any value can be sent."""
     buffers: list[bytes] = []
     size = 0
 
-    def tree(value: Any) -> list:
+    def tensor_node(value: torch.Tensor) -> dict[str, list]:
         nonlocal size
-        if value is None or type(value) in (bool, int, float, str):
-            return ["v", value]
-        if type(value) is tuple or type(value) is list:
-            return ["t" if type(value) is tuple else "l", [tree(v) for v in value]]
-        if type(value) is dict:
-            return ["d", {k: tree(v) for k, v in value.items()}]
-        if type(value) is torch.Tensor and raw_tensor(value):
-            data = value.as_strided((value.numel(),), (1,)).view(torch.uint8).numpy().tobytes()
-            node = ["x", [str(value.dtype).removeprefix("torch."), list(value.shape), list(value.stride()), size,
-                          len(data)]]
-            buffers.append(data)
-            size += len(data)
-            return node
-        raise _NotRaw
+        with torch._C.DisableTorchFunctionSubclass():
+            data = torch.Tensor.detach(value).to("cpu").clone()
+        device = str(value.device)
+        if raw_tensor(data):
+            raw = data.as_strided((data.numel(),), (1,)).view(torch.uint8).numpy().tobytes()
+            node = {"~x": [str(data.dtype).removeprefix("torch."), list(data.shape), list(data.stride()), size,
+                           len(raw), device]}
+        else:
+            buffer = io.BytesIO()
+            torch.save(data, buffer)
+            raw = buffer.getvalue()
+            node = {"~z": [size, len(raw), device]}
+        buffers.append(raw)
+        size += len(raw)
+        return node
 
-    try:
-        header = json.dumps(tree(plain), separators=(",", ":")).encode()
-    except _NotRaw:
-        return None
+    def tree(value: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            return {"~f": [_("too deeply nested value"), ""]}
+        kind = type(value)
+        if value is None or kind in _SCALARS:
+            return value
+        if kind is tuple:
+            return {"~t": [tree(v, depth + 1) for v in value]}
+        if kind is list:
+            return [tree(v, depth + 1) for v in value]
+        if kind is torch.Tensor:
+            return tensor_node(value)
+        if isinstance(value, torch.Tensor):
+            return {"~f": [_type_name(value), ""]}
+        module = kind.__module__ or ""
+        if module == "numpy" and isinstance(value, (numbers.Integral, numbers.Real)) and hasattr(value, "item"):
+            return tree(value.item(), depth)  # a numpy scalar counts as the Python number it holds
+        if kind is torch.Size:
+            return {"~s": [int(v) for v in value]}
+        if kind is dict and all(type(k) is str for k in value):
+            return {"~d": [[k, tree(v, depth + 1)] for k, v in value.items()]}
+        if module.startswith("sympy"):
+            import sympy
+
+            if isinstance(value, sympy.Basic):
+                return {"~y": sympy.srepr(value)}
+        return {"~f": [_type_name(value), ""]}
+
+    header = json.dumps(tree(value, 0), separators=(",", ":")).encode()
     return b"".join([MAGIC, len(header).to_bytes(8, "little"), header, *buffers])
 
 
-class _NotRaw(Exception):
-    pass
-
-
 def raw_tensor(t: torch.Tensor) -> bool:
-    """Whether a raw frame can carry ``t``: a dense CPU tensor of a :data:`RAW_DTYPES` dtype whose
+    """Whether ``t`` can travel as raw bytes: a dense CPU tensor of a :data:`RAW_DTYPES` dtype whose
     storage holds exactly its elements, from offset 0 (what ``clone`` makes of a dense tensor)."""
     return (t.layout == torch.strided and t.device.type == "cpu" and str(t.dtype).removeprefix("torch.") in RAW_DTYPES
             and not t.is_conj() and not t.is_neg() and t.storage_offset() == 0
             and t.untyped_storage().nbytes() == t.numel() * t.element_size() and not t.requires_grad
-            and (t.numel() < 2 or dense(t)))
+            and (t.numel() < 2 or t.is_contiguous() or dense(t)))
 
 
 def dense(t: torch.Tensor) -> bool:
@@ -161,78 +137,104 @@ def dense(t: torch.Tensor) -> bool:
     return True
 
 
-def unframe(payload: bytes) -> Any:
-    """The inverse of :func:`frame`, checking everything it reads (a ``ValueError`` when the
-    frame is malformed)."""
+def loads(payload: bytes) -> Any:
+    """The value a frame holds (:func:`dumps`), checking everything it reads: a ``ValueError``
+    when the frame is malformed (a worker may send any bytes)."""
     start = len(MAGIC) + 8
+    if not payload.startswith(MAGIC) or len(payload) < start:
+        raise ValueError("not a frame")
     length = int.from_bytes(payload[len(MAGIC):start], "little")
+    if start + length > len(payload):
+        raise ValueError("malformed frame")
     body = memoryview(payload)[start + length:]
 
-    def build(node: Any, depth: int) -> Any:
-        if depth > MAX_DEPTH + 4 or type(node) is not list or len(node) != 2 or type(node[0]) is not str:
+    def tagged(node: dict[str, Any]) -> Any:
+        if len(node) != 1:
             raise ValueError("malformed frame")
-        kind, item = node
-        if kind == "v" and (item is None or type(item) in (bool, int, float, str)):
-            return item
-        if kind in ("t", "l") and type(item) is list:
-            items = [build(v, depth + 1) for v in item]
-            return tuple(items) if kind == "t" else items
-        if kind == "d" and type(item) is dict:
-            return {k: build(v, depth + 1) for k, v in item.items()}
-        if kind == "x" and type(item) is list and len(item) == 5:
-            return raw_to_tensor(body, *item)
+        (tag, item), = node.items()
+        if tag == "~t" and type(item) is list:
+            return tuple(item)
+        if tag == "~d" and type(item) is list and all(type(p) is list and len(p) == 2 and type(p[0]) is str
+                                                      for p in item):
+            return dict(item)
+        if tag == "~x" and type(item) is list and len(item) == 6:
+            return on_device(raw_to_tensor(body, *item[:5]), item[5])
+        if tag == "~z" and type(item) is list and len(item) == 3:
+            return on_device(saved_tensor(body, *item[:2]), item[2])
+        if tag == "~s" and type(item) is list and all(type(v) is int for v in item):
+            return torch.Size(item)
+        if tag == "~y" and type(item) is str:
+            return parse_srepr(item)
+        if tag == "~f" and type(item) is list and len(item) == 2 and all(type(v) is str for v in item):
+            return Foreign(item[0], item[1][:200])
         raise ValueError("malformed frame")
 
-    return build(json.loads(bytes(payload[len(MAGIC) + 8:start + length])), 0)
+    value = json.loads(bytes(payload[len(MAGIC) + 8:start + length]), object_hook=tagged)
+    check_depth(value, 0)
+    return value
+
+
+def check_depth(value: Any, depth: int) -> None:
+    """Refuse containers nested deeper than any :func:`dumps` makes (``ValueError``)."""
+    if depth > MAX_DEPTH + 2:
+        raise ValueError("malformed frame")
+    kind = type(value)
+    if kind is list or kind is tuple:
+        for v in value:
+            if type(v) in (list, tuple, dict):
+                check_depth(v, depth + 1)
+    elif kind is dict:
+        for v in value.values():
+            if type(v) in (list, tuple, dict):
+                check_depth(v, depth + 1)
+
+
+def _span(body: memoryview, offset: Any, nbytes: Any) -> memoryview:
+    if type(offset) is not int or type(nbytes) is not int or not 0 <= offset <= offset + nbytes <= len(body):
+        raise ValueError("malformed tensor in a frame")
+    return body[offset:offset + nbytes]
 
 
 def raw_to_tensor(body: memoryview, dtype: Any, shape: Any, strides: Any, offset: Any, nbytes: Any) -> torch.Tensor:
-    """One tensor of a raw frame, from ``nbytes`` bytes at ``offset`` of ``body``."""
+    """One raw tensor of a frame, from ``nbytes`` bytes at ``offset`` of ``body``."""
     counts = (shape, strides)
-    if (dtype not in RAW_DTYPES or not all(type(c) is list and all(type(v) is int and v >= 0 for v in c) for c in counts)
-            or len(shape) != len(strides) or type(offset) is not int or type(nbytes) is not int
-            or not 0 <= offset <= offset + nbytes <= len(body)):
+    if (type(dtype) is not str or dtype not in RAW_DTYPES
+            or not all(type(c) is list and all(type(v) is int and v >= 0 for v in c) for c in counts)
+            or len(shape) != len(strides)):
         raise ValueError("malformed tensor in a frame")
+    data = _span(body, offset, nbytes)
     kind = RAW_DTYPES[dtype]
     numel = math.prod(shape)
     if nbytes != numel * kind.itemsize:
         raise ValueError("malformed tensor in a frame")
     if numel == 0:
         return torch.empty(shape, dtype=kind)
-    flat = torch.frombuffer(bytearray(body[offset:offset + nbytes]), dtype=torch.uint8).view(kind)
+    flat = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(kind)
     if 1 + sum((n - 1) * s for n, s in zip(shape, strides)) > numel:
         raise ValueError("malformed tensor in a frame")
     return flat.as_strided(shape, strides)
 
 
-def decode(value: Any) -> Any:
-    """The inverse of :func:`encode` on data read with ``weights_only=True``."""
-    if isinstance(value, dict):
-        tag = value.get(TAG)
-        if tag == "tensor":
-            data, device = value["data"], str(value["device"])
-            if type(data) is not torch.Tensor:
-                return Foreign(_("a malformed tensor"))
-            if device.startswith("cuda") and torch.cuda.is_available():
-                return data.to(device)
-            if device.startswith("cuda"):
-                return Foreign(_("a tensor on {device}").format(device=device))
-            return data
-        if tag == "sympy":
-            return parse_srepr(str(value["srepr"]))
-        if tag == "size":
-            items = value.get("items")
-            if isinstance(items, list) and all(type(v) is int for v in items):
-                return torch.Size(items)
-            return Foreign(_("a malformed torch.Size"))
-        if tag == "foreign":
-            return Foreign(str(value.get("type", _("an unknown object"))), str(value.get("text", ""))[:200])
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(decode(v) for v in value)
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
+def saved_tensor(body: memoryview, offset: Any, nbytes: Any) -> Any:
+    """One ``torch.save`` tensor of a frame, read with ``weights_only`` (nothing but tensors and
+    plain data can come out of it; anything but a plain tensor is described, not kept)."""
+    try:
+        value = torch.load(io.BytesIO(bytes(_span(body, offset, nbytes))), weights_only=True, map_location="cpu")
+    except Exception as exc:  # refused by weights_only, or not torch.save bytes at all
+        raise ValueError(f"malformed tensor in a frame ({type(exc).__name__})") from None
+    return value if type(value) is torch.Tensor else Foreign(_("a malformed tensor"))
+
+
+def on_device(tensor: Any, device: Any) -> Any:
+    """A tensor read from a frame, back on the device it was sent from (where this process has
+    it; else described)."""
+    if type(device) is not str:
+        raise ValueError("malformed tensor in a frame")
+    if not device.startswith("cuda") or type(tensor) is not torch.Tensor:
+        return tensor
+    if torch.cuda.is_available():
+        return tensor.to(device)
+    return Foreign(_("a tensor on {device}").format(device=device))
 
 
 _SYMPY_NAMES = (

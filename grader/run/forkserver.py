@@ -17,9 +17,9 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing import forkserver, resource_tracker
 
-PRELOAD = ["torch", "grader.run.sandbox", "grader.run.target", "grader.run.preload", "grader.batch"]
+PRELOAD = ["torch", "grader.run.sandbox", "grader.run.target", "grader.batch", "grader.run.preload"]
 """What the server imports before it forks anyone (the judges' module too: a worker deletes
-every grader module from ``sys.modules`` before any student code runs)."""
+every grader module from ``sys.modules`` before any student code runs), the preload last."""
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
 

@@ -17,11 +17,10 @@ into a fresh private folder, and the worker
 
 and answers the judge's requests (``presence``, ``call``) over a pipe, in order; the judge may
 send several calls before it reads the first reply (:meth:`WorkerTarget.submit`). Both
-directions are encoded by :mod:`grader.run.codec` (a raw frame for plain tensors, else
-``torch.save``) and read without unpickling (the frame's checked reader, or
-``torch.load(weights_only=True)``): the judge never unpickles anything a worker sends, and
-tensors travel as CPU data that the worker puts back on their device (CUDA tensors never go
-through pickling or CUDA IPC). A call that overruns its time
+directions are one frame of :mod:`grader.run.codec` (plain data, raw tensors, ``torch.save`` bytes
+only for tensors of other dtypes, read with ``torch.load(weights_only=True)``): the judge never
+unpickles anything a worker sends, and tensors travel as CPU data that the reader puts back on
+their device (CUDA tensors never go through pickling or CUDA IPC). A call that overruns its time
 limit, or a worker that dies, becomes an :class:`grader.engine.outcome.Abort` with status ``timeout``
 or ``crashed``; the worker is killed with its whole sandbox, its folder removed, and the next
 exercise gets a new one.
@@ -68,6 +67,31 @@ def pack_packages() -> tuple[str, ...]:
     return tuple(name for pack in registry.packs() for name in pack.packages)
 
 
+_NOTED: tuple[tuple[int, str], tuple[str, ...], tuple[str, ...]] | None = None
+"""What :func:`note_trusted_modules` noted: the state of ``sys.modules`` then (its number of
+names and its last one), the top-level packages, the names found."""
+
+
+def trusted_module_names(packages: tuple[str, ...]) -> list[str]:
+    """The names in ``sys.modules`` of the modules of ``packages`` (the grader's, the packs'). As
+    noted by the forkserver when ``sys.modules`` is as it left it (the same number of names, the
+    same last one: a name added since comes last); else found by going through every name,
+    which in a forked worker writes to (and so copies) every page holding one, a few
+    milliseconds of every worker's start."""
+    if _NOTED is not None and _NOTED[:2] == ((len(sys.modules), next(reversed(sys.modules))), packages):
+        return list(_NOTED[2])
+    return [k for k in sys.modules if k.partition(".")[0] in packages]
+
+
+def note_trusted_modules(importing: str) -> None:
+    """Note, in the forkserver once it imported everything, the names :func:`trusted_module_names`
+    gives its workers. ``importing`` is the module being imported that calls this: the import
+    system moves it last in ``sys.modules`` once it has run."""
+    global _NOTED
+    packages = ("grader", *pack_packages())
+    _NOTED = ((len(sys.modules), importing), packages, tuple(trusted_module_names(packages)))
+
+
 class _BlockImports(importlib.abc.MetaPathFinder):
     def __init__(self, blocked: tuple[str, ...] = BLOCKED_PACKAGES):
         self.blocked = blocked
@@ -112,9 +136,7 @@ def _confine(folder: str, limits: Limits, keep: int) -> dict[str, Any]:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with an OSError instead of killing us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     packs = pack_packages()
-    trusted = {k: v for k, v in sys.modules.items() if k.split(".")[0] in ("grader", *packs)}
-    for k in trusted:
-        del sys.modules[k]
+    trusted = {k: sys.modules.pop(k) for k in trusted_module_names(("grader", *packs))}
     project = str(Path(__file__).resolve().parents[2])
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(project)]
     sys.meta_path.insert(0, _BlockImports((*BLOCKED_PACKAGES, *packs)))
@@ -132,7 +154,7 @@ def worker_main(conn: Any, folder: str, limits: Limits, language: str) -> None:
 
     set_language(language)
     trusted = _confine(folder, limits, conn.fileno())
-    submission = Submission(folder)
+    submission = Submission(folder, resident=True)
 
     def resolve(path: str) -> Any:
         module, _, attr = path.partition(":")

@@ -99,16 +99,30 @@ def invoke(fn: Any, args: tuple, kwargs: dict[str, Any], *, forbidden: str | Non
     return outcome
 
 
+def added_modules(count: int, last: str) -> list[str]:
+    """The names put in ``sys.modules`` since it held ``count`` names, ``last`` the latest: read
+    from its end, as a dict keeps its insertion order (every name is compared only when some
+    were also removed meanwhile, since the added ones then cannot be told apart that way)."""
+    added = []
+    for name in reversed(sys.modules):
+        if name == last:
+            break
+        added.append(name)
+    return added if len(added) == len(sys.modules) - count else list(sys.modules)
+
+
 EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py")
 
 
 class Submission:
     """The modules of one submission folder, loaded in this process without leaking into
-    ``sys.modules`` (two submissions can define the same module names side by side)."""
+    ``sys.modules`` (two submissions can define the same module names side by side), unless
+    ``resident``: the process runs nothing else (see :meth:`installed`)."""
 
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, resident: bool = False):
         libraries.install()  # before any of its code runs: its imports of numpy, scipy, cv2 bind the wrappers
         self.root = Path(root).resolve()
+        self.resident = resident
         self._modules: dict[str, ModuleType] = {}  # every module loaded from root, by name
         self._errors: dict[str, Failure] = {}
         self._tampering: dict[Path, list[str]] = {}  # per file
@@ -119,18 +133,27 @@ class Submission:
     @contextmanager
     def installed(self) -> Iterator[None]:
         """While inside, the submission's modules are importable by name (a lazy
-        ``import ex03_padding_stride`` inside a function works)."""
+        ``import ex03_padding_stride`` inside a function works). A :attr:`resident` submission
+        (the only code its process runs: a grading worker's) stays installed after the block, and
+        what it imports stays in ``sys.modules``; any other is taken out again, with the modules
+        its code imported meanwhile."""
         root = str(self.root)
+        if self.resident:
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            sys.modules.update(self._modules)
+            yield
+            return
         saved = {k: sys.modules[k] for k in self._modules if k in sys.modules}
         sys.modules.update(self._modules)
-        before = set(sys.modules)
+        count, last = len(sys.modules), next(reversed(sys.modules))
         sys.path.insert(0, root)
         try:
             yield
         finally:
             if root in sys.path:
                 sys.path.remove(root)
-            for k in set(sys.modules) - before:
+            for k in added_modules(count, last):
                 if self._owns(sys.modules[k]):
                     self._modules[k] = sys.modules.pop(k)
             for k in self._modules:
@@ -179,6 +202,8 @@ class Submission:
             failure = self._import(module, path)
         if isinstance(failure, Failure):
             self._errors[module] = failure
+        else:
+            self._modules[module] = failure
         return failure
 
     def _import(self, module: str, path: Path) -> ModuleType | Failure:
