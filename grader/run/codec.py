@@ -170,23 +170,21 @@ def loads(payload: bytes) -> Any:
         raise ValueError("malformed frame")
 
     value = json.loads(bytes(payload[len(MAGIC) + 8:start + length]), object_hook=tagged)
-    check_depth(value, 0)
+    if type(value) in _CONTAINERS:
+        check_depth(value, 0)
     return value
+
+
+_CONTAINERS = (list, tuple, dict)
 
 
 def check_depth(value: Any, depth: int) -> None:
     """Refuse containers nested deeper than any :func:`dumps` makes (``ValueError``)."""
     if depth > MAX_DEPTH + 2:
         raise ValueError("malformed frame")
-    kind = type(value)
-    if kind is list or kind is tuple:
-        for v in value:
-            if type(v) in (list, tuple, dict):
-                check_depth(v, depth + 1)
-    elif kind is dict:
-        for v in value.values():
-            if type(v) in (list, tuple, dict):
-                check_depth(v, depth + 1)
+    for v in value.values() if type(value) is dict else value:
+        if type(v) in _CONTAINERS:
+            check_depth(v, depth + 1)
 
 
 def _span(body: memoryview, offset: Any, nbytes: Any) -> memoryview:

@@ -197,14 +197,14 @@ class Submission:
             return self._modules[module]
         path = self.source_file(module)
         if not path.is_file():
-            failure = Failure("not_submitted", _("{module}.py was not submitted").format(module=module))
+            loaded = Failure("not_submitted", _("{module}.py was not submitted").format(module=module))
         else:
-            failure = self._import(module, path)
-        if isinstance(failure, Failure):
-            self._errors[module] = failure
+            loaded = self._import(module, path)
+        if isinstance(loaded, Failure):
+            self._errors[module] = loaded
         else:
-            self._modules[module] = failure
-        return failure
+            self._modules[module] = loaded
+        return loaded
 
     def _import(self, module: str, path: Path) -> ModuleType | Failure:
         tampered = self.tampering(module)
